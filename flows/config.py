@@ -1,0 +1,116 @@
+"""Configuration: one file (`hermelding.toml`), every key overridable by `HERMELDING_<KEY>`.
+
+Nothing else in the package reads environment variables or hard-codes a path or threshold;
+modules receive a `Config`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILE = "hermelding.toml"
+PATH_KEYS = ("raw_dir", "referentie_dir", "warehouse", "build_dir", "marts_dir", "grondwaarheid_dir")
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message says which key and where it came from."""
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project root: `HERMELDING_ROOT`, else the nearest folder upwards holding hermelding.toml."""
+    if env := os.environ.get("HERMELDING_ROOT"):
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    # Installed package used outside a checkout: fall back to the package's own checkout.
+    package_root = Path(__file__).resolve().parent.parent
+    if (package_root / CONFIG_FILE).is_file():
+        return package_root
+    raise ConfigError(
+        f"No {CONFIG_FILE} found in {here} or any parent folder. Run from the project folder "
+        "or set HERMELDING_ROOT to it."
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    values: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, key: str) -> Any:
+        values = object.__getattribute__(self, "values")
+        if key not in values:
+            raise AttributeError(key)
+        value = values[key]
+        if key in PATH_KEYS:
+            path = Path(value)
+            return path if path.is_absolute() else object.__getattribute__(self, "root") / path
+        return value
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.root / "dbt_project"
+
+    @property
+    def expectations_dir(self) -> Path:
+        return self.root / "expectations"
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.dbt_project_dir / "seeds"
+
+    def with_overrides(self, **overrides: Any) -> "Config":
+        values = dict(self.values)
+        sources = dict(self.sources)
+        for key, value in overrides.items():
+            if key not in values:
+                raise ConfigError(f"Unknown configuration key '{key}'.")
+            values[key] = value
+            sources[key] = "argument"
+        return Config(self.root, values, sources)
+
+
+def _coerce(key: str, raw: str, default: Any) -> Any:
+    """Turn an environment string into the type of the value in hermelding.toml."""
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in {"1", "true", "yes", "ja"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, list):
+            value = json.loads(raw) if raw.strip().startswith("[") else [int(p) for p in raw.split(",")]
+            return list(value)
+    except ValueError as exc:
+        raise ConfigError(
+            f"Environment variable HERMELDING_{key.upper()}={raw!r} is not a valid "
+            f"{type(default).__name__} ({exc})."
+        ) from None
+    return raw
+
+
+def load_config(root: Path | None = None) -> Config:
+    root = root.resolve() if root else find_root()
+    config_path = root / CONFIG_FILE
+    try:
+        values = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{config_path} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path} is not valid TOML: {exc}") from None
+    sources = {key: str(config_path) for key in values}
+    for key, default in list(values.items()):
+        env_key = f"HERMELDING_{key.upper()}"
+        if env_key in os.environ:
+            values[key] = _coerce(key, os.environ[env_key], default)
+            sources[key] = f"env {env_key}"
+    return Config(root, values, sources)

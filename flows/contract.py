@@ -1,0 +1,60 @@
+"""The Veilig Thuis export contract as data: file kinds, required columns, rule codes.
+
+`docs/export-contract.md` is the readable version; a test keeps the two in step. The row rules are
+implemented set-based in `flows/ingest_sql.py`; the codes here are what lands in the quarantine table.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A delivery folder: <regio>_<periode>, regio VT01..VT27, periode a CBS period code.
+LEVERING_RE = re.compile(r"^(?P<regio>VT(0[1-9]|1[0-9]|2[0-7]))_(?P<periode>\d{4}(JJ00|HJ0[12]|KW0[1-4]|MM(0[1-9]|1[0-2])))$")
+
+# file kind -> required columns, in contract order
+KOLOMMEN: dict[str, tuple[str, ...]] = {
+    "casussen": ("casus_id", "datum_start", "datum_veiligheidsbeoordeling", "datum_start_monitoring",
+                 "datum_afsluiting", "besluit"),
+    "meldingen": ("melding_id", "casus_id", "datum_melding", "gemeentecode", "aard_geweld", "melder"),
+    "betrokkenen": ("melding_id", "persoon_id", "rol", "geslacht", "geboortejaar"),
+}
+# load order: a melding needs its casus, a betrokkene its melding
+BESTANDSSOORTEN = tuple(KOLOMMEN)
+EXTENSIES = (".csv", ".parquet")
+DATUMFORMATEN = ("%Y-%m-%d", "%Y%m%d", "%d-%m-%Y")
+
+# Column names that betray a direct identifier (matched as a substring of the normalised name).
+VERBODEN_KOLOMNAMEN = (
+    "bsn", "burgerservicenummer", "naam", "voornaam", "achternaam", "adres", "straat", "huisnummer",
+    "postcode", "woonplaats", "telefoon", "email", "e_mail", "geboortedatum",
+)
+
+# Delivery-level rules: any of these rejects the whole delivery.
+LEVERINGSREGELS: dict[str, str] = {
+    "mapnaam": "folder name is not <regio>_<periode> (VT01-VT27, CBS period code)",
+    "bestand_ontbreekt": "one of meldingen, casussen, betrokkenen (.csv or .parquet) is missing",
+    "bestand_dubbel": "a file kind is present both as .csv and as .parquet",
+    "onleesbaar": "the file is not readable as UTF-8/Windows-1252 CSV or as Parquet",
+    "leeg_bestand": "the file has no data rows",
+    "kolom_ontbreekt": "a required column is missing",
+    "kolom_dubbel": "two columns have the same name after normalisation",
+    "identificerende_kolom": "a column is named like a direct identifier",
+    "bsn_waarden": "a column holds 9-digit numbers that pass the BSN eleven-test",
+    "periode_overlapt": "the period overlaps a current delivery of the same region with another period code",
+    "kwaliteitspoort": "a critical Great Expectations expectation failed on the rows about to be loaded",
+}
+
+# Row-level rules: the row goes to quarantine, the rest of the delivery loads.
+RIJREGELS: dict[str, str] = {
+    "verplicht": "a required value is empty",
+    "datum_ongeldig": "not a date in one of the formats YYYY-MM-DD, YYYYMMDD, DD-MM-YYYY",
+    "datum_buiten_periode": "datum_melding is outside the delivery's period",
+    "datum_na_periode": "a casus date lies after the end of the delivery's period",
+    "datum_volgorde": "casus dates out of order (start <= veiligheidsbeoordeling <= monitoring <= afsluiting)",
+    "gemeente_onbekend": "gemeentecode is not a known CBS municipality",
+    "code_onbekend": "value not in the code list (aard_geweld, melder, rol, geslacht, besluit)",
+    "geboortejaar_ongeldig": "geboortejaar is not a whole number from 1900 to the delivery's year",
+    "dubbel_id": "the id (or persoon_id + melding_id) occurs earlier in this delivery or in another current delivery",
+    "casus_onbekend": "the casus is not in casussen of this delivery or of a current earlier delivery",
+    "melding_onbekend": "the melding is not among this delivery's loaded meldingen",
+}

@@ -1,0 +1,353 @@
+"""Ingest: load every new or changed delivery under data/raw/ into the DuckDB warehouse.
+
+Per delivery: read the three files as text, refuse direct identifiers, validate rows set-based
+(`ingest_sql`), run the Great Expectations door suites on the rows about to be loaded, then load
+everything in one transaction: good rows, quarantined rows, ledger. A rejected delivery loads nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from flows import gate
+from flows.config import Config
+from flows.contract import BESTANDSSOORTEN, EXTENSIES, KOLOMMEN, LEVERING_RE, VERBODEN_KOLOMNAMEN
+from flows.ingest_sql import MACROS, WAREHOUSE_DDL, bsn_telling, valideer
+from flows.periode import parse_periode
+
+log = logging.getLogger(__name__)
+
+
+class LeveringAfgewezen(Exception):
+    """A delivery-level problem: the whole delivery is refused. The message names delivery, file,
+    column and rule, never a data value."""
+
+    def __init__(self, regelcode: str, bericht: str):
+        super().__init__(bericht)
+        self.regelcode = regelcode
+
+
+@dataclass
+class BestandVerslag:
+    soort: str
+    naam: str
+    bytes: int
+    sha256: str
+    rijen_gelezen: int = 0
+    rijen_geladen: int = 0
+    rijen_quarantaine: int = 0
+    extra_kolommen: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LeveringVerslag:
+    map: str
+    uitkomst: str  # geladen | afgewezen | ongewijzigd | hersteld
+    levering_id: str | None = None
+    regelcode: str | None = None
+    reden: str | None = None
+    vervangt: str | None = None
+    bestanden: list[BestandVerslag] = field(default_factory=list)
+    quarantaine_per_regel: dict[str, int] = field(default_factory=dict)
+    waarschuwingen: list[str] = field(default_factory=list)
+
+    @property
+    def rijen_geladen(self) -> int:
+        return sum(b.rijen_geladen for b in self.bestanden)
+
+    @property
+    def rijen_quarantaine(self) -> int:
+        return sum(b.rijen_quarantaine for b in self.bestanden)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading files
+
+
+def _sha256(pad: Path) -> str:
+    h = hashlib.sha256()
+    with pad.open("rb") as f:
+        for blok in iter(lambda: f.read(1 << 20), b""):
+            h.update(blok)
+    return h.hexdigest()
+
+
+def _normaliseer(naam: str) -> str:
+    return naam.replace("\ufeff", "").strip().lower()
+
+
+def _lees_csv(pad: Path, levering: str) -> pa.Table:
+    data = pad.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            tekst = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise LeveringAfgewezen("onleesbaar", f"{levering}/{pad.name}: not readable as UTF-8 or Windows-1252 "
+                                "(rule onleesbaar). Ask the supplier to re-export the file.")
+    kop = tekst.split("\n", 1)[0]
+    scheiding = ";" if kop.count(";") > kop.count(",") else ","
+    namen = next(csv.reader([kop.rstrip("\r")], delimiter=scheiding)) if kop.strip() else []
+    if not namen or not tekst.strip():
+        raise LeveringAfgewezen("leeg_bestand", f"{levering}/{pad.name}: the file is empty (rule leeg_bestand).")
+    try:
+        tabel = pacsv.read_csv(
+            io.BytesIO(tekst.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(delimiter=scheiding, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in namen}, strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, ValueError) as exc:
+        # pyarrow's message names the row; it may quote content, so keep only its first clause
+        oorzaak = str(exc).split(":")[0]
+        raise LeveringAfgewezen("onleesbaar", f"{levering}/{pad.name}: not a valid CSV file ({oorzaak}; rule onleesbaar).") from None
+    return tabel.append_column("regel", pa.array(range(2, tabel.num_rows + 2), pa.int64()))
+
+
+def _lees_parquet(pad: Path, levering: str) -> pa.Table:
+    try:
+        tabel = pq.read_table(pad)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise LeveringAfgewezen("onleesbaar", f"{levering}/{pad.name}: not a readable Parquet file "
+                                f"({type(exc).__name__}; rule onleesbaar).") from None
+    kolommen = [pa.compute.fill_null(pa.compute.cast(c, pa.string()), "") for c in tabel.columns]
+    tabel = pa.table(kolommen, names=tabel.column_names)
+    return tabel.append_column("regel", pa.array(range(1, tabel.num_rows + 1), pa.int64()))
+
+
+def _lees_bestand(pad: Path, soort: str, levering: str) -> tuple[pa.Table, list[str]]:
+    """The file as an all-text Arrow table with normalised, required columns; returns extra columns."""
+    if pad.stat().st_size == 0:
+        raise LeveringAfgewezen("leeg_bestand", f"{levering}/{pad.name}: the file is empty (rule leeg_bestand).")
+    tabel = _lees_csv(pad, levering) if pad.suffix == ".csv" else _lees_parquet(pad, levering)
+    namen = [_normaliseer(n) if n != "regel" else n for n in tabel.column_names]
+    dubbel = sorted({n for n in namen if namen.count(n) > 1})
+    if dubbel:
+        raise LeveringAfgewezen("kolom_dubbel", f"{levering}/{pad.name}: column '{dubbel[0]}' appears more than once "
+                                "(rule kolom_dubbel).")
+    tabel = tabel.rename_columns(namen)
+    verboden = [n for n in namen if any(woord in n.replace("-", "_") for woord in VERBODEN_KOLOMNAMEN)]
+    if verboden:
+        raise LeveringAfgewezen(
+            "identificerende_kolom",
+            f"{levering}/{pad.name}: column '{verboden[0]}' looks like a direct identifier "
+            f"({tabel.num_rows} values; rule identificerende_kolom). Direct identifiers must never be "
+            "delivered: ask the supplier for a pseudonymised export. Nothing of this delivery was loaded.")
+    ontbreekt = [k for k in KOLOMMEN[soort] if k not in namen]
+    if ontbreekt:
+        raise LeveringAfgewezen("kolom_ontbreekt", f"{levering}/{pad.name}: required column '{ontbreekt[0]}' is missing "
+                                f"(rule kolom_ontbreekt; required: {', '.join(KOLOMMEN[soort])}).")
+    if tabel.num_rows == 0:
+        raise LeveringAfgewezen("leeg_bestand", f"{levering}/{pad.name}: the file has a header but no rows (rule leeg_bestand).")
+    extra = [n for n in namen if n not in KOLOMMEN[soort] and n != "regel"]
+    return tabel, extra
+
+
+def _vind_bestanden(map_: Path) -> dict[str, Path]:
+    gevonden: dict[str, Path] = {}
+    for soort in BESTANDSSOORTEN:
+        kandidaten = [p for p in map_.iterdir() if p.is_file() and p.stem.lower() == soort and p.suffix.lower() in EXTENSIES]
+        if not kandidaten:
+            raise LeveringAfgewezen("bestand_ontbreekt", f"{map_.name}: file '{soort}.csv' or '{soort}.parquet' is missing "
+                                    "(rule bestand_ontbreekt).")
+        if len(kandidaten) > 1:
+            raise LeveringAfgewezen("bestand_dubbel", f"{map_.name}: '{soort}' is delivered more than once "
+                                    f"({', '.join(sorted(p.name for p in kandidaten))}; rule bestand_dubbel).")
+        gevonden[soort] = kandidaten[0]
+    return gevonden
+
+
+# ---------------------------------------------------------------------------------------------
+# the warehouse
+
+
+def open_warehouse(pad: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    if not read_only:
+        pad.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(pad), read_only=read_only)
+    if not read_only:
+        con.execute(WAREHOUSE_DDL)
+    return con
+
+
+def _laad_referentie(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    seeds = config.seeds_dir
+    con.execute(f"create or replace temp table codelijst as select * from read_csv('{seeds / 'codelijsten.csv'}', all_varchar=true)")
+    con.execute(f"create or replace temp table gemeente_ref as select * from read_csv('{seeds / 'gemeenten.csv'}', all_varchar=true)")
+
+
+def inhoud_hash(map_: Path) -> str:
+    """Content hash of a delivery folder: names and SHA-256 of every file in it."""
+    regels = sorted(f"{p.name}:{_sha256(p)}" for p in map_.iterdir() if p.is_file())
+    return hashlib.sha256("\n".join(regels).encode()).hexdigest()
+
+
+def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
+    naam = map_.name
+    match = LEVERING_RE.match(naam)
+    inhoud = inhoud_hash(map_)
+    bestanden, verslagen, fout_bij_lezen = {}, [], None
+    try:
+        bestanden = _vind_bestanden(map_)
+        verslagen = [BestandVerslag(s, p.name, p.stat().st_size, _sha256(p)) for s, p in bestanden.items()]
+    except LeveringAfgewezen as fout:
+        fout_bij_lezen = fout
+
+    # idempotency: this folder's content was seen before
+    laatste = con.execute("""
+        select levering_id, uitkomst, is_actueel from ingest.leveringen
+        where map = ? and inhoud_sha256 = ? order by ingelezen_op desc limit 1
+    """, [naam, inhoud]).fetchone()
+    if laatste and (laatste[2] or laatste[1] == "afgewezen"):
+        return LeveringVerslag(naam, "ongewijzigd", levering_id=laatste[0],
+                               reden="eerder afgewezen" if laatste[1] == "afgewezen" else None)
+
+    levering_id = f"{naam}_{inhoud[:12]}"
+    regio = periode = None
+    try:
+        if not match:
+            raise LeveringAfgewezen("mapnaam", f"{naam}: folder name is not <regio>_<periode>, e.g. VT02_2024HJ01 "
+                                    "(rule mapnaam). Rename the folder; nothing was loaded.")
+        regio, periode = match["regio"], parse_periode(match["periode"])
+        if fout_bij_lezen:
+            raise fout_bij_lezen
+        if laatste:  # a superseded delivery is delivered again: make it current, no reload needed
+            return _maak_actueel(con, laatste[0], regio, periode, naam)
+        overlap = con.execute("""
+            select levering_id from ingest.leveringen
+            where regio = ? and is_actueel and periode <> ? and periode_start <= ? and periode_eind >= ?
+        """, [regio, periode.code, periode.eind, periode.start]).fetchone()
+        if overlap:
+            raise LeveringAfgewezen("periode_overlapt", f"{naam}: period {periode.code} overlaps current delivery "
+                                    f"{overlap[0]} (rule periode_overlapt). Deliver one kind of period per region.")
+        return _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud)
+    except LeveringAfgewezen as fout:
+        con.execute("""
+            insert into ingest.leveringen values (?, ?, ?, ?, ?, ?, ?, ?, 'afgewezen', ?, false, null)
+        """, [levering_id, naam, regio, periode.code if periode else None, periode.start if periode else None,
+              periode.eind if periode else None, inhoud, datetime.now(), str(fout)])
+        log.error("Delivery %s REJECTED: %s", naam, fout)
+        return LeveringVerslag(naam, "afgewezen", levering_id=levering_id, regelcode=fout.regelcode,
+                               reden=str(fout), bestanden=verslagen)
+
+
+def _maak_actueel(con, levering_id, regio, periode, naam) -> LeveringVerslag:
+    con.execute("begin transaction")
+    con.execute("update ingest.leveringen set is_actueel = false where regio = ? and periode = ?", [regio, periode.code])
+    con.execute("update ingest.leveringen set is_actueel = true where levering_id = ?", [levering_id])
+    con.execute("commit")
+    return LeveringVerslag(naam, "hersteld", levering_id=levering_id,
+                           reden="identical to an earlier delivery of this period, which is current again")
+
+
+def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud) -> LeveringVerslag:
+    tabellen = {}
+    for verslag in verslagen:
+        tabel, extra = _lees_bestand(bestanden[verslag.soort], verslag.soort, naam)
+        verslag.extra_kolommen = extra
+        verslag.rijen_gelezen = tabel.num_rows
+        tabellen[verslag.soort] = tabel
+    con.execute(MACROS)
+    _laad_referentie(con, config)
+    for soort, tabel in tabellen.items():
+        con.register(f"arrow_{soort}", tabel)
+        con.execute(f"create or replace temp table ruw_{soort} as select * from arrow_{soort}")
+        con.unregister(f"arrow_{soort}")
+        for kolom, aantal in bsn_telling(con, f"ruw_{soort}"):
+            raise LeveringAfgewezen(
+                "bsn_waarden",
+                f"{naam}/{bestanden[soort].name}: column '{kolom}' holds {aantal} values that look like a BSN "
+                "(9 digits passing the eleven-test; rule bsn_waarden). Direct identifiers must never be delivered: "
+                "ask the supplier for a pseudonymised export. Nothing of this delivery was loaded.")
+
+    valideer(con, regio, periode.start, periode.eind)
+
+    verslag = LeveringVerslag(naam, "geladen", levering_id=levering_id, bestanden=verslagen)
+    for b in verslagen:
+        if b.extra_kolommen:
+            verslag.waarschuwingen.append(f"{b.naam}: extra columns kept out of the warehouse: {', '.join(b.extra_kolommen)}")
+    resultaat = gate.valideer_levering(con, config)
+    verslag.waarschuwingen += resultaat.waarschuwingen
+    if resultaat.kritiek:
+        raise LeveringAfgewezen("kwaliteitspoort", f"{naam}: critical expectations failed on the rows about to be "
+                                f"loaded (rule kwaliteitspoort): {'; '.join(resultaat.kritiek)}")
+
+    vorige = con.execute("select levering_id from ingest.leveringen where regio = ? and periode = ? and is_actueel",
+                         [regio, periode.code]).fetchone()
+    verslag.vervangt = vorige[0] if vorige else None
+    con.execute("begin transaction")
+    try:
+        if vorige:
+            con.execute("update ingest.leveringen set is_actueel = false where levering_id = ?", [vorige[0]])
+        for b in verslagen:
+            soort = b.soort
+            kolommen = ", ".join(("regel",) + KOLOMMEN[soort])
+            con.execute(f"insert into ingest.{soort} (levering_id, {kolommen}) select ?, {kolommen} from schoon_{soort}",
+                        [levering_id])
+            b.rijen_geladen = con.execute(f"select count(*) from ingest.{soort} where levering_id = ?", [levering_id]).fetchone()[0]
+            b.rijen_quarantaine = con.execute(
+                "select count(distinct regel) from overtredingen where bestandssoort = ?", [soort]).fetchone()[0]
+            if b.rijen_gelezen != b.rijen_geladen + b.rijen_quarantaine:
+                raise RuntimeError(f"{naam}/{b.naam}: {b.rijen_gelezen} rows read but {b.rijen_geladen} loaded + "
+                                   f"{b.rijen_quarantaine} quarantined; refusing to commit. This is a bug: report it.")
+            con.execute("insert into ingest.leveringsbestanden values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [levering_id, soort, b.naam, b.bytes, b.sha256, b.rijen_gelezen, b.rijen_geladen,
+                         b.rijen_quarantaine, b.extra_kolommen])
+        namen = {b.soort: b.naam for b in verslagen}
+        con.execute("""
+            insert into ingest.quarantaine
+            select ?, bestandssoort, case bestandssoort when 'meldingen' then ? when 'casussen' then ? else ? end,
+                   regel, kolom, regelcode, waarde
+            from overtredingen
+        """, [levering_id, namen["meldingen"], namen["casussen"], namen["betrokkenen"]])
+        for w in verslag.waarschuwingen:
+            con.execute("insert into ingest.waarschuwingen values (?, null, 'levering', ?)", [levering_id, w])
+        con.execute("insert into ingest.leveringen values (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', null, true, ?)",
+                    [levering_id, naam, regio, periode.code, periode.start, periode.eind, inhoud, datetime.now(),
+                     verslag.vervangt])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    verslag.quarantaine_per_regel = dict(con.execute(
+        "select regelcode, count(*) from overtredingen group by regelcode order by regelcode").fetchall())
+    return verslag
+
+
+def leveringsmappen(raw_dir: Path, referentie_dir: Path | None = None) -> list[Path]:
+    """Delivery folders in load order: valid names by region and period start, others first."""
+    if not raw_dir.is_dir():
+        return []
+    mappen = [p for p in raw_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+              and (referentie_dir is None or p.resolve() != referentie_dir.resolve())]
+
+    def sleutel(p: Path):
+        m = LEVERING_RE.match(p.name)
+        if not m:
+            return (0, "", "", p.name)
+        per = parse_periode(m["periode"])
+        return (1, m["regio"], per.start.isoformat(), p.name)
+
+    return sorted(mappen, key=sleutel)
+
+
+def ingest(config: Config) -> list[LeveringVerslag]:
+    """Ingest every new or changed delivery. Returns one report per delivery folder."""
+    con = open_warehouse(config.warehouse)
+    try:
+        return [_ingest_levering(con, config, map_) for map_ in leveringsmappen(config.raw_dir, config.referentie_dir)]
+    finally:
+        con.close()

@@ -1,0 +1,46 @@
+"""CBS period codes (`2024HJ01`, `2024KW03`, `2024MM11`, `2024JJ00`) and their date ranges."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+PERIODE_RE = re.compile(r"^(?P<jaar>\d{4})(?P<soort>JJ|HJ|KW|MM)(?P<nr>\d{2})$")
+# months per period kind and the allowed period numbers
+_SOORTEN = {"JJ": (12, range(0, 1)), "HJ": (6, range(1, 3)), "KW": (3, range(1, 5)), "MM": (1, range(1, 13))}
+GRANULARITEIT = {"jaar": "JJ", "halfjaar": "HJ", "kwartaal": "KW", "maand": "MM"}
+
+
+@dataclass(frozen=True, order=True)
+class Periode:
+    start: date
+    eind: date
+    code: str
+
+    @property
+    def jaar(self) -> int:
+        return self.start.year
+
+
+def parse_periode(code: str) -> Periode:
+    """Parse a CBS period code; ValueError with the reason when it is not one."""
+    match = PERIODE_RE.match(code)
+    if not match:
+        raise ValueError(f"'{code}' is not a CBS period code (YYYYJJ00, YYYYHJnn, YYYYKWnn or YYYYMMnn)")
+    jaar, soort, nr = int(match["jaar"]), match["soort"], int(match["nr"])
+    maanden, nummers = _SOORTEN[soort]
+    if nr not in nummers:
+        raise ValueError(f"'{code}': {soort} periods are numbered {nummers.start:02d}-{nummers.stop - 1:02d}")
+    eerste_maand = 1 if soort == "JJ" else (nr - 1) * maanden + 1
+    start = date(jaar, eerste_maand, 1)
+    volgende = eerste_maand + maanden
+    eind = (date(jaar + 1, 1, 1) if volgende > 12 else date(jaar, volgende, 1)) - timedelta(days=1)
+    return Periode(start, eind, code)
+
+
+def perioden(van_jaar: int, tot_jaar: int, granulariteit: str) -> list[Periode]:
+    """All periods of one kind from January `van_jaar` to December `tot_jaar`, in order."""
+    soort = GRANULARITEIT[granulariteit]
+    _, nummers = _SOORTEN[soort]
+    return [parse_periode(f"{j}{soort}{n:02d}") for j in range(van_jaar, tot_jaar + 1) for n in nummers]

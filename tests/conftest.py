@@ -1,0 +1,57 @@
+"""Shared fixtures: a private copy of every data folder per test, the real repository config otherwise."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flows.config import load_config
+from flows.genereer import genereer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def project_config(tmp: Path):
+    """The repository's configuration with every data folder moved under `tmp`."""
+    config = load_config(REPO)
+    referentie = tmp / "raw" / "referentie"
+    referentie.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "data" / "raw" / "referentie" / "bevolking.csv", referentie / "bevolking.csv")
+    return config.with_overrides(
+        raw_dir=str(tmp / "raw"), referentie_dir=str(referentie), warehouse=str(tmp / "warehouse" / "warehouse.duckdb"),
+        build_dir=str(tmp / "warehouse" / "build"), marts_dir=str(tmp / "marts"),
+        grondwaarheid_dir=str(tmp / "grondwaarheid"))
+
+
+@pytest.fixture
+def config(tmp_path):
+    return project_config(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def schone_set(tmp_path_factory):
+    """Clean Drenthe deliveries 2019-2025, half-yearly, seed 1 (generated once, copied per test)."""
+    tmp = tmp_path_factory.mktemp("schoon")
+    cfg = project_config(tmp)
+    res = genereer("VT02", 2019, 2025, "halfjaar", 1, cfg.raw_dir, cfg.grondwaarheid_dir,
+                   referentie_dir=cfg.referentie_dir)
+    return cfg, res
+
+
+@pytest.fixture(scope="session")
+def fouten_set(tmp_path_factory):
+    """The same with injected defects and rejectable deliveries."""
+    tmp = tmp_path_factory.mktemp("fouten")
+    cfg = project_config(tmp)
+    res = genereer("VT02", 2019, 2022, "halfjaar", 3, cfg.raw_dir, cfg.grondwaarheid_dir, fouten=True,
+                   referentie_dir=cfg.referentie_dir)
+    return cfg, res
+
+
+def kopieer_leveringen(bron_cfg, doel_cfg, namen=None):
+    """Copy (some) delivery folders of a generated set into a test's own raw_dir."""
+    for map_ in sorted(bron_cfg.raw_dir.iterdir()):
+        if map_.name != "referentie" and (namen is None or map_.name in namen):
+            shutil.copytree(map_, doel_cfg.raw_dir / map_.name)

@@ -1,0 +1,470 @@
+"""The export contract, enforced by `hermelding ingest`: one test per rule, plus loss-freeness,
+the identifier guard, idempotency, corrections, encodings and atomicity."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from flows import gate, ingest as ingest_mod
+from flows.contract import KOLOMMEN, LEVERINGSREGELS, RIJREGELS
+from flows.ingest import ingest
+from tests.conftest import REPO, kopieer_leveringen, project_config
+
+EERSTE = "VT02_2019HJ01"
+TWEEDE = "VT02_2019HJ02"
+
+
+def tabel(cfg, sql, params=None):
+    with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).df()
+
+
+def tellingen(cfg) -> dict[str, int]:
+    with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
+        return {t: con.execute(f"select count(*) from ingest.{t}").fetchone()[0]
+                for t in ("leveringen", "leveringsbestanden", "meldingen", "casussen", "betrokkenen", "quarantaine")}
+
+
+def lees(map_: Path, soort: str) -> pd.DataFrame:
+    return pd.read_csv(map_ / f"{soort}.csv", dtype=str, keep_default_na=False)
+
+
+def schrijf(map_: Path, soort: str, frame: pd.DataFrame, **kw) -> None:
+    frame.to_csv(map_ / f"{soort}.csv", index=False, **kw)
+
+
+@pytest.fixture(scope="module")
+def fouten_ingelezen(fouten_set, tmp_path_factory):
+    bron, res = fouten_set
+    cfg = project_config(tmp_path_factory.mktemp("fouten_ingest"))
+    kopieer_leveringen(bron, cfg)
+    verslagen = ingest(cfg)
+    meta = json.loads((bron.grondwaarheid_dir / "VT02_generatie.json").read_text())
+    return cfg, {v.map: v for v in verslagen}, meta
+
+
+@pytest.fixture
+def twee_leveringen(schone_set, config):
+    bron, _ = schone_set
+    kopieer_leveringen(bron, config, {EERSTE, TWEEDE})
+    return config
+
+
+# --- nothing is lost ---------------------------------------------------------------------------
+
+def test_rows_read_equal_rows_loaded_plus_quarantined_for_every_file(fouten_ingelezen):
+    cfg, verslagen, _ = fouten_ingelezen
+    bestanden = tabel(cfg, "select * from ingest.leveringsbestanden")
+    assert len(bestanden) == 3 * sum(v.uitkomst == "geladen" for v in verslagen.values())
+    for _, b in bestanden.iterrows():
+        assert b.rijen_gelezen == b.rijen_geladen + b.rijen_quarantaine
+        soort, levering = b.bestandssoort, b.levering_id
+        # independently: rows in the file, rows in the warehouse, distinct quarantined lines
+        map_ = cfg.raw_dir / levering.rsplit("_", 1)[0]
+        with (map_ / b.bestandsnaam).open(encoding="cp1252" if b"\xf6" in (map_ / b.bestandsnaam).read_bytes() else "utf-8") as f:
+            in_bestand = sum(1 for _ in csv.reader(f)) - 1
+        geladen = tabel(cfg, f"select count(*) n from ingest.{soort} where levering_id = ?", [levering]).n[0]
+        quarantaine = tabel(cfg, "select count(distinct regel) n from ingest.quarantaine where levering_id = ? "
+                                 "and bestandssoort = ?", [levering, soort]).n[0]
+        assert (in_bestand, geladen, quarantaine) == (b.rijen_gelezen, b.rijen_geladen, b.rijen_quarantaine)
+
+
+def test_every_planted_defect_is_quarantined_under_its_rule_and_line(fouten_ingelezen):
+    cfg, _, meta = fouten_ingelezen
+    q = tabel(cfg, "select l.periode, q.bestandssoort, q.regel, q.kolom, q.regelcode from ingest.quarantaine q "
+                   "join ingest.leveringen l using (levering_id)")
+    gevonden = set(q.itertuples(index=False, name=None))
+    geplant = [d for d in meta["defecten"] if d["bestand"] != "*"]
+    assert geplant
+    for d in geplant:
+        assert (d["periode"], d["bestand"], d["regel"], d["kolom"], d["regelcode"]) in gevonden, d
+
+
+def test_quarantined_parent_takes_its_children_along(fouten_ingelezen):
+    cfg, _, _ = fouten_ingelezen
+    wees = tabel(cfg, """
+        select count(*) n from ingest.betrokkenen b
+        where not exists (select 1 from ingest.meldingen m where m.melding_id = b.melding_id and m.levering_id = b.levering_id)""")
+    assert wees.n[0] == 0
+
+
+def test_mixed_date_formats_and_municipality_codes_without_prefix_load(fouten_ingelezen):
+    cfg, verslagen, meta = fouten_ingelezen
+    periode = "2019HJ02"  # holds YYYYMMDD and DD-MM-YYYY dates next to invalid ones
+    ruw = lees(cfg.raw_dir / f"VT02_{periode}", "meldingen")
+    geldig_anders = ruw[ruw.datum_melding.str.fullmatch(r"\d{8}|\d{2}-\d{2}-\d{4}")]
+    assert len(geldig_anders) == 20
+    geladen = tabel(cfg, "select melding_id from ingest.meldingen m join ingest.leveringen l using (levering_id) "
+                         "where l.periode = ?", [periode])
+    assert set(geldig_anders.melding_id) <= set(geladen.melding_id)
+    gemeenten = tabel(cfg, "select distinct gemeentecode from ingest.meldingen")
+    assert gemeenten.gemeentecode.str.fullmatch(r"GM\d{4}").all()
+
+
+# --- the identifier guard and file-level rejections ---------------------------------------------
+
+@pytest.mark.parametrize("geval, regel, woorden", [
+    ("bsn_kolom", "identificerende_kolom", ["betrokkenen.csv", "'bsn'"]),
+    ("verborgen_bsn", "bsn_waarden", ["betrokkenen.csv", "'kenmerk'", "eleven-test"]),
+    ("bestand_ontbreekt", "bestand_ontbreekt", ["betrokkenen"]),
+    ("kolom_ontbreekt", "kolom_ontbreekt", ["meldingen.csv", "'melder'"]),
+])
+def test_generated_bad_deliveries_are_rejected_whole(fouten_ingelezen, geval, regel, woorden):
+    cfg, verslagen, meta = fouten_ingelezen
+    periode = next(d["periode"] for d in meta["defecten"] if d["regelcode"] == geval)
+    verslag = verslagen[f"VT02_{periode}"]
+    assert verslag.uitkomst == "afgewezen" and verslag.regelcode == regel
+    for woord in woorden:
+        assert woord in verslag.reden
+    assert f"VT02_{periode}" in verslag.reden
+    for t in ("meldingen", "casussen", "betrokkenen", "quarantaine", "leveringsbestanden"):
+        assert tabel(cfg, f"select count(*) n from ingest.{t} where levering_id = ?", [verslag.levering_id]).n[0] == 0
+
+
+def test_bsn_rejection_message_never_contains_a_value(fouten_ingelezen):
+    cfg, verslagen, meta = fouten_ingelezen
+    for d in meta["defecten"]:
+        if d["regelcode"] in ("bsn_kolom", "verborgen_bsn"):
+            map_ = cfg.raw_dir / f"VT02_{d['periode']}"
+            waarden = set(lees(map_, "betrokkenen").iloc[:, 1:3].stack())
+            reden = verslagen[map_.name].reden
+            assert not any(re.search(rf"\b{re.escape(w)}\b", reden) for w in waarden if w)
+
+
+def _eerste_levering(cfg, schone_set) -> Path:
+    kopieer_leveringen(schone_set[0], cfg, {EERSTE})
+    return cfg.raw_dir / EERSTE
+
+
+def test_bsn_hidden_in_innocent_column_of_parquet_file(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    m = lees(map_, "meldingen")
+    m["referentie"] = ["111222333"] + [""] * (len(m) - 1)  # 111222333 passes the eleven-test
+    (map_ / "meldingen.csv").unlink()
+    m.to_parquet(map_ / "meldingen.parquet", index=False)
+    [v] = ingest(config)
+    assert v.uitkomst == "afgewezen" and v.regelcode == "bsn_waarden"
+    assert "'referentie'" in v.reden and "1 values" in v.reden and "111222333" not in v.reden
+
+
+def test_nine_digit_numbers_failing_the_eleven_test_are_not_mistaken_for_bsn(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    m = lees(map_, "meldingen")
+    m["referentie"] = "123456789"  # fails the eleven-test
+    schrijf(map_, "meldingen", m)
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen"
+    assert any("referentie" in w for w in v.waarschuwingen)
+
+
+@pytest.mark.parametrize("kolom", ["Achternaam", " postcode ", "geboortedatum", "E-mail"])
+def test_identifier_column_names_reject_the_delivery(schone_set, config, kolom):
+    map_ = _eerste_levering(config, schone_set)
+    b = lees(map_, "betrokkenen")
+    b[kolom] = "x"
+    schrijf(map_, "betrokkenen", b)
+    [v] = ingest(config)
+    assert v.regelcode == "identificerende_kolom"
+    assert tellingen(config)["meldingen"] == 0
+
+
+def test_folder_name_must_be_region_and_period(schone_set, config):
+    kopieer_leveringen(schone_set[0], config, {EERSTE})
+    (config.raw_dir / EERSTE).rename(config.raw_dir / "VT02_2019H1")
+    [v] = ingest(config)
+    assert v.regelcode == "mapnaam" and "VT02_2019H1" in v.reden
+
+
+def test_empty_file_rejects_the_delivery(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    (map_ / "casussen.csv").write_text("casus_id,datum_start,datum_veiligheidsbeoordeling,datum_start_monitoring,"
+                                       "datum_afsluiting,besluit\n")
+    [v] = ingest(config)
+    assert v.regelcode == "leeg_bestand" and "casussen.csv" in v.reden
+    assert tellingen(config)["meldingen"] == 0
+
+
+def test_unreadable_encoding_rejects_the_delivery(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    data = (map_ / "meldingen.csv").read_bytes()
+    (map_ / "meldingen.csv").write_bytes(data + b"M1,C1,2019-01-01,GM0106,\x81\x8d,01\n")  # undefined in both
+    [v] = ingest(config)
+    assert v.regelcode == "onleesbaar" and "meldingen.csv" in v.reden
+
+
+def test_duplicate_column_after_normalisation_rejects(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    b = lees(map_, "betrokkenen")
+    b["ROL "] = b["rol"]
+    schrijf(map_, "betrokkenen", b)
+    [v] = ingest(config)
+    assert v.regelcode == "kolom_dubbel" and "'rol'" in v.reden
+
+
+def test_same_file_kind_twice_rejects(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    lees(map_, "casussen").to_parquet(map_ / "casussen.parquet", index=False)
+    [v] = ingest(config)
+    assert v.regelcode == "bestand_dubbel"
+
+
+def test_overlapping_period_of_another_kind_rejects(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    shutil.copytree(map_, config.raw_dir / "VT02_2019KW01")
+    verslagen = {v.map: v for v in ingest(config)}
+    assert verslagen[EERSTE].uitkomst == "geladen"
+    assert verslagen["VT02_2019KW01"].regelcode == "periode_overlapt"
+
+
+def test_other_deliveries_in_the_same_run_still_load(fouten_ingelezen):
+    _, verslagen, _ = fouten_ingelezen
+    uitkomsten = [v.uitkomst for v in verslagen.values()]
+    assert uitkomsten.count("afgewezen") == 4 and uitkomsten.count("geladen") == len(uitkomsten) - 4
+
+
+# --- row rules: one test per rule ----------------------------------------------------------------
+
+ROW_CASES = [
+    # (file, column, bad value, rule)
+    ("meldingen", "melding_id", "", "verplicht"),
+    ("meldingen", "datum_melding", "2019-02-30", "datum_ongeldig"),
+    ("meldingen", "datum_melding", "2019-08-01", "datum_buiten_periode"),
+    ("meldingen", "gemeentecode", "GM0344", "gemeente_onbekend"),
+    ("meldingen", "melder", "21", "code_onbekend"),
+    ("meldingen", "aard_geweld", "kindermishandeling|pesten", "code_onbekend"),
+    ("meldingen", "casus_id", "C-bestaat-niet", "casus_onbekend"),
+    ("casussen", "besluit", "weet_niet", "code_onbekend"),
+    ("casussen", "datum_afsluiting", "2019-07-01", "datum_na_periode"),
+    ("casussen", "datum_start", "", "verplicht"),
+    ("betrokkenen", "rol", "dader", "code_onbekend"),
+    ("betrokkenen", "geslacht", "X", "code_onbekend"),
+    ("betrokkenen", "geboortejaar", "1899", "geboortejaar_ongeldig"),
+    ("betrokkenen", "geboortejaar", "tachtig", "geboortejaar_ongeldig"),
+    ("betrokkenen", "melding_id", "M-bestaat-niet", "melding_onbekend"),
+    ("betrokkenen", "persoon_id", "", "verplicht"),
+]
+
+
+@pytest.mark.parametrize("soort, kolom, waarde, regel", ROW_CASES, ids=[f"{c[0]}.{c[1]}:{c[3]}" for c in ROW_CASES])
+def test_row_rule_quarantines_the_row_and_loads_the_rest(schone_set, config, soort, kolom, waarde, regel):
+    map_ = _eerste_levering(config, schone_set)
+    frame = lees(map_, soort)
+    rij = 7
+    if soort == "casussen":  # a casus without meldingen in this delivery, so nothing cascades
+        rij = int(frame.index[~frame.casus_id.isin(lees(map_, "meldingen").casus_id)][0])
+    frame.loc[rij, kolom] = waarde
+    schrijf(map_, soort, frame)
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen"
+    q = tabel(config, "select * from ingest.quarantaine")
+    eigen = q[q.bestandssoort == soort].reset_index()
+    assert len(eigen) == 1
+    assert (eigen.regel[0], eigen.kolom[0], eigen.regelcode[0]) == (rij + 2, kolom, regel)
+    assert set(q[q.bestandssoort != soort].regelcode) <= {"melding_onbekend"}  # only its own betrokkenen follow
+    b = next(b for b in v.bestanden if b.soort == soort)
+    assert (b.rijen_gelezen, b.rijen_geladen, b.rijen_quarantaine) == (len(frame), len(frame) - 1, 1)
+
+
+def test_casus_dates_out_of_order_are_quarantined(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    c = lees(map_, "casussen")
+    rij = int(c.index[(c.datum_afsluiting != "") & ~c.casus_id.isin(lees(map_, "meldingen").casus_id)][0])
+    c.loc[rij, "datum_veiligheidsbeoordeling"] = c.loc[rij, "datum_afsluiting"]
+    c.loc[rij, "datum_afsluiting"] = c.loc[rij, "datum_start"]
+    schrijf(map_, "casussen", c)
+    ingest(config)
+    q = tabel(config, "select regel, regelcode from ingest.quarantaine")
+    assert set(q.regelcode) == {"datum_volgorde"} and set(q.regel) == {rij + 2}
+
+
+def test_duplicate_ids_keep_the_first_and_quarantine_the_rest(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    m = lees(map_, "meldingen")
+    schrijf(map_, "meldingen", pd.concat([m, m.iloc[[3]]], ignore_index=True))
+    b = lees(map_, "betrokkenen")
+    schrijf(map_, "betrokkenen", pd.concat([b, b.iloc[[0]]], ignore_index=True))
+    ingest(config)
+    q = tabel(config, "select bestandssoort, regel, regelcode from ingest.quarantaine order by 1")
+    assert q.values.tolist() == [["betrokkenen", len(b) + 2, "dubbel_id"], ["meldingen", len(m) + 2, "dubbel_id"]]
+
+
+def test_melding_id_already_delivered_in_another_period_is_a_duplicate(twee_leveringen):
+    cfg = twee_leveringen
+    m1 = lees(cfg.raw_dir / EERSTE, "meldingen")
+    m2 = lees(cfg.raw_dir / TWEEDE, "meldingen")
+    m2.loc[0, "melding_id"] = m1.melding_id[0]
+    schrijf(cfg.raw_dir / TWEEDE, "meldingen", m2)
+    ingest(cfg)
+    q = tabel(cfg, "select regel, regelcode from ingest.quarantaine where regelcode = 'dubbel_id'")
+    assert q.values.tolist() == [[2, "dubbel_id"]]
+
+
+def test_melding_may_refer_to_a_casus_of_an_earlier_delivery(twee_leveringen):
+    cfg = twee_leveringen
+    c1, c2 = lees(cfg.raw_dir / EERSTE, "casussen"), lees(cfg.raw_dir / TWEEDE, "casussen")
+    m2 = lees(cfg.raw_dir / TWEEDE, "meldingen")
+    weg = c2.casus_id.isin(c1.casus_id) & c2.casus_id.isin(m2.casus_id)
+    assert weg.any()
+    schrijf(cfg.raw_dir / TWEEDE, "casussen", c2[~weg])
+    ingest(cfg)
+    assert tabel(cfg, "select count(*) n from ingest.quarantaine").n[0] == 0
+    assert tabel(cfg, "select count(*) n from ingest.meldingen").n[0] == len(lees(cfg.raw_dir / EERSTE, "meldingen")) + len(m2)
+
+
+# --- encodings, delimiters, formats ---------------------------------------------------------------
+
+@pytest.mark.parametrize("sep, encoding", [(";", "cp1252"), (",", "utf-8-sig"), (";", "utf-8")])
+def test_csv_dialects_load_identically(schone_set, tmp_path, sep, encoding):
+    referentie = project_config(tmp_path / "ref")
+    kopieer_leveringen(schone_set[0], referentie, {EERSTE})
+    ingest(referentie)
+    verwacht = tabel(referentie, "select * exclude (levering_id) from ingest.meldingen order by melding_id")
+
+    cfg = project_config(tmp_path / "dialect")
+    map_ = _eerste_levering(cfg, schone_set)
+    for soort in KOLOMMEN:
+        frame = lees(map_, soort)
+        frame.columns = [f" {c.upper()} " for c in frame.columns]  # names match case- and space-insensitively
+        if soort == "meldingen":
+            frame["Opmerking"] = "coördinatie"  # a non-ASCII extra column, reported and kept out
+        schrijf(map_, soort, frame, sep=sep, encoding=encoding)
+    [v] = ingest(cfg)
+    assert v.uitkomst == "geladen"
+    assert any("opmerking" in w for w in v.waarschuwingen)
+    pd.testing.assert_frame_equal(tabel(cfg, "select * exclude (levering_id) from ingest.meldingen order by melding_id"), verwacht)
+
+
+def test_parquet_delivery_loads(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    for soort in KOLOMMEN:
+        frame = lees(map_, soort)
+        if soort == "betrokkenen":
+            frame["geboortejaar"] = pd.to_numeric(frame.geboortejaar).astype("Int64")
+        frame.to_parquet(map_ / f"{soort}.parquet", index=False)
+        (map_ / f"{soort}.csv").unlink()
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen" and v.rijen_quarantaine == 0
+    assert sum(b.rijen_geladen for b in v.bestanden) == sum(b.rijen_gelezen for b in v.bestanden) > 0
+
+
+# --- idempotency, corrections, atomicity -----------------------------------------------------------
+
+def test_ingesting_twice_changes_nothing(twee_leveringen):
+    cfg = twee_leveringen
+    ingest(cfg)
+    voor = tellingen(cfg)
+    tweede = ingest(cfg)
+    assert [v.uitkomst for v in tweede] == ["ongewijzigd", "ongewijzigd"]
+    assert tellingen(cfg) == voor
+
+
+def test_correction_replaces_the_earlier_delivery_and_ledger_keeps_both(twee_leveringen):
+    cfg = twee_leveringen
+    ingest(cfg)
+    m = lees(cfg.raw_dir / EERSTE, "meldingen")
+    verwijderd = m.melding_id[len(m) - 1]
+    schrijf(cfg.raw_dir / EERSTE, "meldingen", m.iloc[:-1])
+    b = lees(cfg.raw_dir / EERSTE, "betrokkenen")
+    schrijf(cfg.raw_dir / EERSTE, "betrokkenen", b[b.melding_id != verwijderd])
+    [v1, v2] = ingest(cfg)
+    assert v1.uitkomst == "geladen" and v1.vervangt and v2.uitkomst == "ongewijzigd"
+    ledger = tabel(cfg, "select levering_id, is_actueel, vervangt from ingest.leveringen where periode = '2019HJ01' "
+                        "order by ingelezen_op")
+    assert ledger.is_actueel.tolist() == [False, True] and ledger.vervangt[1] == ledger.levering_id[0]
+    actueel = tabel(cfg, "select melding_id from ingest.meldingen join ingest.leveringen using (levering_id) "
+                         "where is_actueel and periode = '2019HJ01'")
+    assert len(actueel) == len(m) - 1 and verwijderd not in set(actueel.melding_id)
+
+
+def test_restoring_an_earlier_delivery_makes_it_current_again(twee_leveringen):
+    cfg = twee_leveringen
+    origineel = (cfg.raw_dir / EERSTE / "meldingen.csv").read_bytes()
+    ingest(cfg)
+    m = lees(cfg.raw_dir / EERSTE, "meldingen")
+    m.loc[0, "melder"] = "02"
+    schrijf(cfg.raw_dir / EERSTE, "meldingen", m)
+    ingest(cfg)
+    (cfg.raw_dir / EERSTE / "meldingen.csv").write_bytes(origineel)
+    [v, _] = ingest(cfg)
+    assert v.uitkomst == "hersteld"
+    ledger = tabel(cfg, "select is_actueel from ingest.leveringen where periode = '2019HJ01' order by ingelezen_op")
+    assert ledger.is_actueel.tolist() == [True, False]
+
+
+def test_failure_during_commit_leaves_nothing_behind(schone_set, config, monkeypatch):
+    _eerste_levering(config, schone_set)
+
+    class KapotteKlok:  # fails at the ledger insert, the last statement of the transaction
+        @staticmethod
+        def now():
+            raise OSError("disk full")
+
+    monkeypatch.setattr(ingest_mod, "datetime", KapotteKlok)
+    with pytest.raises(OSError):
+        ingest(config)
+    assert {k: v for k, v in tellingen(config).items()} == dict.fromkeys(
+        ("leveringen", "leveringsbestanden", "meldingen", "casussen", "betrokkenen", "quarantaine"), 0)
+
+
+# --- the Great Expectations door -------------------------------------------------------------------
+
+def _suite_met(tmp_path, monkeypatch, soort, expectation):
+    origineel = gate.suite_pad
+
+    def pad(config, naam):
+        bron = origineel(config, naam)
+        if naam != f"levering_{soort}":
+            return bron
+        suite = json.loads(bron.read_text())
+        suite["expectations"].append(expectation)
+        doel = tmp_path / f"{naam}.json"
+        doel.write_text(json.dumps(suite))
+        return doel
+
+    monkeypatch.setattr(gate, "suite_pad", pad)
+
+
+def test_critical_door_expectation_rejects_the_delivery(schone_set, config, tmp_path, monkeypatch):
+    _eerste_levering(config, schone_set)
+    _suite_met(tmp_path, monkeypatch, "meldingen", {
+        "type": "expect_table_row_count_to_be_between", "kwargs": {"max_value": 10}, "severity": "critical"})
+    [v] = ingest(config)
+    assert v.regelcode == "kwaliteitspoort" and "expect_table_row_count_to_be_between" in v.reden
+    assert tellingen(config)["meldingen"] == 0
+
+
+def test_warning_door_expectation_is_reported_and_loads(schone_set, config, tmp_path, monkeypatch):
+    _eerste_levering(config, schone_set)
+    _suite_met(tmp_path, monkeypatch, "betrokkenen", {
+        "type": "expect_column_values_to_be_in_set", "kwargs": {"column": "rol", "value_set": ["kind"]},
+        "severity": "warning"})
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen"
+    assert any("expect_column_values_to_be_in_set(rol)" in w for w in v.waarschuwingen)
+    assert tabel(config, "select count(*) n from ingest.waarschuwingen").n[0] >= 1
+
+
+def test_door_suites_reference_code_lists_as_parameters_not_copies():
+    for pad in (REPO / "expectations" / "expectations").glob("levering_*.json"):
+        for e in json.loads(pad.read_text())["expectations"]:
+            if e["type"] == "expect_column_values_to_be_in_set":
+                assert "$PARAMETER" in e["kwargs"]["value_set"], (pad.name, e)
+
+
+# --- the written contract matches the code -------------------------------------------------------
+
+def test_export_contract_doc_names_every_rule_and_column():
+    doc = (REPO / "docs" / "export-contract.md").read_text(encoding="utf-8")
+    for code in list(LEVERINGSREGELS) + list(RIJREGELS):
+        assert f"`{code}`" in doc, code
+    for kolommen in KOLOMMEN.values():
+        for kolom in kolommen:
+            assert f"`{kolom}`" in doc, kolom
