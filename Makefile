@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/hermelding genereer --regio VT02 --van 2019 --tot 2025 --periode halfjaar --seed 1 --uit data/raw
 	$(BIN)/hermelding ingest
+	$(BIN)/hermelding build
 
 ## test: the whole test suite
 test: $(STAMP)

@@ -127,5 +127,42 @@ def ingest(quiet: QuietOpt = False) -> None:
         raise typer.Exit(EXIT_KWALITEIT)
 
 
+def print_kerncijfers(frame) -> None:
+    if frame.empty:
+        console.print("No complete half year in the data yet: no headline figures.")
+        return
+    tabel = Table(title=f"Hermelding % (CBS-definitie), {frame.periode.iloc[0]}")
+    for kolom in ("regio", "meldingen", "hermelding", "%", "95%-interval"):
+        tabel.add_column(kolom, justify="left" if kolom == "regio" else "right")
+    for r in frame.itertuples():
+        tabel.add_row(r.regionaam, str(r.meldingen), str(r.hermelding), f"{r.hermelding_pct:.1f}",
+                      f"{r.hermelding_pct_ci_onder:.1f}-{r.hermelding_pct_ci_boven:.1f}",
+                      style="bold" if r.regiotype == "vt_regio" else None)
+    console.print(tabel)
+
+
+@app.command()
+def build(quiet: QuietOpt = False) -> None:
+    """Build the definitions and marts with dbt (models, data tests, unit tests) into the private build database.
+
+    Exit code 1 when a model or a test fails; nothing is published by this command.
+
+    Example: [bold]hermelding build[/bold]
+    """
+    from flows.build import BuildMislukt, build as _build, kerncijfers
+
+    _logging(quiet)
+    config = _config()
+    try:
+        resultaat = _build(config)
+    except BuildMislukt as exc:
+        err.print(f"[red]BUILD FAILED[/red] {exc}")
+        raise typer.Exit(EXIT_KWALITEIT) from None
+    if not quiet:
+        console.print(f"dbt build passed ({', '.join(f'{n} {k}' for k, n in sorted(resultaat.aantal.items()))}); "
+                      f"build database: {resultaat.build_db}")
+        print_kerncijfers(kerncijfers(resultaat.build_db))
+
+
 if __name__ == "__main__":
     app()

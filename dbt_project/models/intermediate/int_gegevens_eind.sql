@@ -1,0 +1,5 @@
+-- The data end date per region: the last day of its last current delivery. Follow-up (D2-D4) is
+-- censored here.
+select regio, max(periode_eind) as gegevens_eind
+from {{ ref('stg_ingest__leveringen') }}
+group by regio

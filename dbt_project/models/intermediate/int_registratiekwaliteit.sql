@@ -1,0 +1,55 @@
+-- Registration quality that readers of D3 and D4 must see, per delivering region x municipality x
+-- period (half year, year): betrokkenen rows with rol 'onbekend' (role recording is known to be
+-- incomplete) and persons with an unknown birth year (excluded from D4), the latter attributed to the
+-- municipality of their first appearance in the period.
+with optredens as (
+    select b.regio, b.persoon_id, b.rol, b.geboortejaar, m.gemeentecode, m.datum_melding
+    from {{ ref('stg_ingest__betrokkenen') }} as b
+    inner join {{ ref('stg_ingest__meldingen') }} as m on m.regio = b.regio and m.melding_id = b.melding_id
+),
+
+perioden as (
+    select * from {{ ref('int_perioden') }} where periodesoort in ('halfjaar', 'jaar')
+),
+
+in_periode as (
+    select optredens.*, perioden.periode
+    from optredens
+    inner join perioden
+        on perioden.regio = optredens.regio
+        and optredens.datum_melding between perioden.periode_start and perioden.periode_eind
+),
+
+rollen as (
+    select regio, gemeentecode, periode,
+        count(*) as betrokkenen_rijen,
+        count(*) filter (where rol = 'onbekend') as rol_onbekend_rijen
+    from in_periode
+    group by regio, gemeentecode, periode
+),
+
+onbekend_jaar as (
+    select regio, gemeentecode, periode, count(*) as personen_onbekend_geboortejaar
+    from (
+        select persoon_id, periode,
+            arg_min(regio, datum_melding) as regio,
+            arg_min(gemeentecode, datum_melding) as gemeentecode
+        from in_periode
+        where geboortejaar is null
+        group by persoon_id, periode
+    )
+    group by regio, gemeentecode, periode
+)
+
+select
+    rollen.regio,
+    rollen.gemeentecode,
+    rollen.periode,
+    rollen.betrokkenen_rijen,
+    rollen.rol_onbekend_rijen,
+    coalesce(onbekend_jaar.personen_onbekend_geboortejaar, 0) as personen_onbekend_geboortejaar
+from rollen
+left join onbekend_jaar
+    on onbekend_jaar.regio = rollen.regio
+    and onbekend_jaar.gemeentecode = rollen.gemeentecode
+    and onbekend_jaar.periode = rollen.periode

@@ -1,0 +1,2 @@
+select distinct periode, periodesoort, jaar, periode_start, periode_eind
+from {{ ref('int_perioden') }}

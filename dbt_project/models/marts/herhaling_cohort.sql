@@ -1,0 +1,172 @@
+-- D2 herhaalde_melding, D3 recidive_pleger and D4(b) intergenerationeel as Kaplan-Meier cumulative
+-- percentages per region x cohort period x definition x horizon, computed set-based: the survival
+-- curve is a cumulative product (exp of a running sum of logs) over the distinct event times.
+-- 95% interval: Greenwood variance on the log(-log) scale (as lifelines' default).
+{% set z = 1.959963984540054 %}
+{% set horizons = {
+    'herhaalde_melding': var('horizons_maanden'),
+    'recidive_pleger': var('horizons_pleger'),
+    'intergenerationeel': var('horizons_intergenerationeel'),
+} %}
+
+with subjecten as (
+    select * from {{ ref('int_herhaling_subjecten') }}
+),
+
+kwaliteit as (
+    select * from {{ ref('int_registratiekwaliteit') }}
+),
+
+definities as (
+    select * from {{ ref('definities') }}
+),
+
+niveaus as (
+    select 'gemeente' as regiotype, gemeentecode as regiocode, * from subjecten
+    union all
+    select 'vt_regio', regio, * from subjecten
+    union all
+    select 'totaal', 'TOTAAL', * from subjecten
+),
+
+groepen as (
+    select definitie_id, regiotype, regiocode, periode,
+        any_value(periodesoort) as periodesoort,
+        count(*) as cohort_omvang
+    from niveaus
+    group by definitie_id, regiotype, regiocode, periode
+),
+
+horizons as (
+    select * from (values
+    {% for definitie, lijst in horizons.items() %}
+        {% for h in lijst %}('{{ definitie }}', {{ h }}){{ ',' if not loop.last }}{% endfor %}{{ ',' if not loop.last }}
+    {% endfor %}
+    ) as h (definitie_id, horizon_maanden)
+),
+
+per_tijd as (
+    select definitie_id, regiotype, regiocode, periode, tijd_dagen,
+        count(*) as n_t,
+        sum(gebeurtenis) as d
+    from niveaus
+    group by definitie_id, regiotype, regiocode, periode, tijd_dagen
+),
+
+risico as (
+    select *,
+        sum(n_t) over (partition by definitie_id, regiotype, regiocode, periode order by tijd_dagen desc) as n_risico
+    from per_tijd
+),
+
+stappen as (
+    select
+        definitie_id, regiotype, regiocode, periode, tijd_dagen,
+        sum(case when d = n_risico then 1 else 0 end) over w as nul_bereikt,
+        exp(sum(case when d < n_risico then ln(1 - d / n_risico) else 0 end) over w) as overleving_voorlopig,
+        sum(case when d < n_risico then d / (n_risico * (n_risico - d)) else 0 end) over w as greenwood_som
+    from risico
+    where d > 0
+    window w as (partition by definitie_id, regiotype, regiocode, periode order by tijd_dagen)
+),
+
+raster as (
+    select groepen.*, horizons.horizon_maanden, {{ maanden_in_dagen('horizons.horizon_maanden') }} as horizon_dagen
+    from groepen
+    inner join horizons on horizons.definitie_id = groepen.definitie_id
+),
+
+op_horizon as (
+    select
+        raster.*,
+        case
+            when stappen.tijd_dagen is null then 1.0
+            when stappen.nul_bereikt > 0 then 0.0
+            else stappen.overleving_voorlopig
+        end as overleving,
+        coalesce(stappen.greenwood_som, 0) as greenwood_som
+    from raster
+    asof left join stappen
+        on stappen.definitie_id = raster.definitie_id
+        and stappen.regiotype = raster.regiotype
+        and stappen.regiocode = raster.regiocode
+        and stappen.periode = raster.periode
+        and raster.horizon_dagen >= stappen.tijd_dagen
+),
+
+tellingen as (
+    select
+        raster.definitie_id, raster.regiotype, raster.regiocode, raster.periode, raster.horizon_maanden,
+        count(*) filter (where niveaus.tijd_dagen >= raster.horizon_dagen) as aantal_at_risk,
+        count(*) filter (where niveaus.gebeurtenis = 1 and niveaus.tijd_dagen <= raster.horizon_dagen)
+            as aantal_gebeurtenissen,
+        bool_and((niveaus.gebeurtenis = 1 and niveaus.tijd_dagen <= raster.horizon_dagen)
+                 or niveaus.tijd_dagen >= raster.horizon_dagen) as volledige_followup
+    from raster
+    inner join niveaus
+        on niveaus.definitie_id = raster.definitie_id
+        and niveaus.regiotype = raster.regiotype
+        and niveaus.regiocode = raster.regiocode
+        and niveaus.periode = raster.periode
+    group by all
+),
+
+kwaliteit_niveaus as (
+    select regiotype, regiocode, periode,
+        sum(betrokkenen_rijen) as betrokkenen_rijen,
+        sum(rol_onbekend_rijen) as rol_onbekend_rijen,
+        sum(personen_onbekend_geboortejaar) as personen_onbekend_geboortejaar
+    from (
+        select 'gemeente' as regiotype, gemeentecode as regiocode, * from kwaliteit
+        union all select 'vt_regio', regio, * from kwaliteit
+        union all select 'totaal', 'TOTAAL', * from kwaliteit
+    )
+    group by regiotype, regiocode, periode
+),
+
+km as (
+    select
+        op_horizon.*,
+        ln(overleving) as log_s
+    from op_horizon
+)
+
+select
+    km.definitie_id,
+    definities.versie as definitie_versie,
+    km.regiotype,
+    km.regiocode,
+    km.periode as cohort_periode,
+    km.periodesoort,
+    km.horizon_maanden,
+    km.horizon_dagen,
+    km.cohort_omvang,
+    tellingen.aantal_gebeurtenissen,
+    tellingen.aantal_at_risk,
+    -- rounded to 10 decimals: far below any published precision, and reproducible across platforms
+    round(100 * (1 - km.overleving), 10) as cumulatief_pct,
+    case when km.overleving > 0 and km.overleving < 1 then
+        round(100 * (1 - exp(-exp(ln(-km.log_s) + {{ z }} * sqrt(km.greenwood_som) / km.log_s))), 10)
+    end as cumulatief_pct_ci_onder,
+    case when km.overleving > 0 and km.overleving < 1 then
+        round(100 * (1 - exp(-exp(ln(-km.log_s) - {{ z }} * sqrt(km.greenwood_som) / km.log_s))), 10)
+    end as cumulatief_pct_ci_boven,
+    tellingen.volledige_followup,
+    case when km.definitie_id = 'recidive_pleger' and kwaliteit_niveaus.betrokkenen_rijen > 0
+        then 100.0 * kwaliteit_niveaus.rol_onbekend_rijen / kwaliteit_niveaus.betrokkenen_rijen
+    end as rol_onbekend_pct,
+    case when km.definitie_id = 'intergenerationeel'
+        then coalesce(kwaliteit_niveaus.personen_onbekend_geboortejaar, 0)
+    end as uitgesloten_onbekend_geboortejaar
+from km
+inner join tellingen
+    on tellingen.definitie_id = km.definitie_id
+    and tellingen.regiotype = km.regiotype
+    and tellingen.regiocode = km.regiocode
+    and tellingen.periode = km.periode
+    and tellingen.horizon_maanden = km.horizon_maanden
+inner join definities on definities.definitie_id = km.definitie_id
+left join kwaliteit_niveaus
+    on kwaliteit_niveaus.regiotype = km.regiotype
+    and kwaliteit_niveaus.regiocode = km.regiocode
+    and kwaliteit_niveaus.periode = km.periode

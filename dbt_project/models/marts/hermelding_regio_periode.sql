@@ -1,0 +1,88 @@
+-- D1 per region (each municipality, the Veilig Thuis region, everything) x period (quarter, half
+-- year, year): counts per class and subclass, percentages with a Wilson 95% interval, rates per
+-- 1,000 inhabitants where a population exists.
+{% set tellingen = ['meldingen', 'eerste_melding', 'hermelding', 'hermelding_een_bekend',
+                    'hermelding_meerdere_bekend', 'vervolgmelding', 'vervolg_tijdens_vb', 'vervolg_na_vb',
+                    'vervolg_tijdens_monitoring', 'niet_ingedeeld'] %}
+
+with gemeente_perioden as (
+    select * from {{ ref('int_gemeente_perioden') }}
+),
+
+gemeenten as (
+    select * from {{ ref('gemeenten') }}
+),
+
+bevolking as (
+    select * from {{ ref('stg_referentie__bevolking') }}
+),
+
+definitie as (
+    select * from {{ ref('definities') }} where definitie_id = 'eerdere_betrokkenheid'
+),
+
+met_bevolking as (
+    select gemeente_perioden.*, bevolking.inwoners
+    from gemeente_perioden
+    left join bevolking
+        on bevolking.gemeentecode = gemeente_perioden.gemeentecode and bevolking.jaar = gemeente_perioden.jaar
+),
+
+niveaus as (
+    select 'gemeente' as regiotype, gemeentecode as regiocode, * exclude (regio, gemeentecode) from met_bevolking
+    union all
+    select 'vt_regio', regio, * exclude (regio, gemeentecode) from met_bevolking
+    union all
+    select 'totaal', 'TOTAAL', * exclude (regio, gemeentecode) from met_bevolking
+),
+
+per_regio as (
+    select
+        regiotype,
+        regiocode,
+        periode,
+        any_value(periodesoort) as periodesoort,
+        any_value(periode_start) as periode_start,
+        any_value(periode_eind) as periode_eind,
+        bool_and(periode_compleet) as periode_compleet,
+        {% for kolom in tellingen %}
+        sum({{ kolom }}) as {{ kolom }},
+        {% endfor %}
+        -- a rate only where every municipality of the region has a population figure
+        case when count(inwoners) = count(*) then sum(inwoners) end as inwoners
+    from niveaus
+    group by regiotype, regiocode, periode
+)
+
+select
+    per_regio.regiotype,
+    per_regio.regiocode,
+    case per_regio.regiotype
+        when 'gemeente' then gemeenten.gemeentenaam
+        when 'vt_regio' then 'Veilig Thuis ' || coalesce(
+            (select any_value(vt_regionaam) from gemeenten as g where g.vt_regio = per_regio.regiocode),
+            per_regio.regiocode)
+        else 'Alle regio''s in de gegevens'
+    end as regionaam,
+    per_regio.periode,
+    per_regio.periodesoort,
+    per_regio.periode_start,
+    per_regio.periode_eind,
+    per_regio.periode_compleet,
+    {% for kolom in tellingen %}
+    cast(per_regio.{{ kolom }} as bigint) as {{ kolom }},
+    {% endfor %}
+    case when per_regio.meldingen > 0 then 100.0 * per_regio.hermelding / per_regio.meldingen end as hermelding_pct,
+    {{ wilson_onder('per_regio.hermelding', 'per_regio.meldingen') }} as hermelding_pct_ci_onder,
+    {{ wilson_boven('per_regio.hermelding', 'per_regio.meldingen') }} as hermelding_pct_ci_boven,
+    case when per_regio.meldingen > 0 then 100.0 * per_regio.vervolgmelding / per_regio.meldingen end
+        as vervolgmelding_pct,
+    cast(per_regio.inwoners as bigint) as inwoners,
+    case when per_regio.inwoners > 0 then 1000.0 * per_regio.meldingen / per_regio.inwoners end
+        as meldingen_per_1000_inwoners,
+    definitie.definitie_id,
+    definitie.versie as definitie_versie,
+    {{ var('lookback_maanden') if var('lookback_maanden') else 'null' }} as lookback_maanden
+from per_regio
+left join gemeenten on per_regio.regiotype = 'gemeente' and gemeenten.gemeentecode = per_regio.regiocode
+cross join definitie

@@ -1,0 +1,110 @@
+"""dbt build (in-process, through dbt's Python API) into the private build database."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flows.config import Config
+
+log = logging.getLogger(__name__)
+BUILD_DB_NAAM = "hermelding_build.duckdb"
+
+
+class BuildMislukt(RuntimeError):
+    """dbt build failed: a model error or a failing data/unit test."""
+
+
+@dataclass
+class BuildResultaat:
+    build_db: Path
+    geslaagd: bool
+    fouten: list[str] = field(default_factory=list)
+    aantal: dict[str, int] = field(default_factory=dict)
+
+
+def build_db(config: Config) -> Path:
+    return config.build_dir / BUILD_DB_NAAM
+
+
+def dbt_vars(config: Config) -> dict:
+    """Definition parameters from hermelding.toml, passed to dbt as vars (their one place)."""
+    return {
+        "lookback_maanden": config.lookback_maanden or None,
+        "horizons_maanden": list(config.horizons_maanden),
+        "horizons_intergenerationeel": list(config.horizons_intergenerationeel),
+    }
+
+
+@contextmanager
+def dbt_omgeving(config: Config, doel: Path):
+    oud = {k: os.environ.get(k) for k in ("HERMELDING_BUILD_DB", "HERMELDING_WAREHOUSE", "HERMELDING_REFERENTIE_DIR",
+                                          "DBT_SEND_ANONYMOUS_USAGE_STATS", "DO_NOT_TRACK")}
+    os.environ.update({
+        "HERMELDING_BUILD_DB": str(doel), "HERMELDING_WAREHOUSE": str(config.warehouse),
+        "HERMELDING_REFERENTIE_DIR": str(config.referentie_dir),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
+    })
+    try:
+        yield
+    finally:
+        for k, v in oud.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def dbt(config: Config, args: list[str], doel: Path | None = None, vars_: dict | None = None):
+    from dbt.cli.main import dbtRunner
+
+    doel = doel or build_db(config)
+    doel.parent.mkdir(parents=True, exist_ok=True)
+    project = str(config.dbt_project_dir)
+    volledige_args = [*args, "--project-dir", project, "--profiles-dir", project,
+                      "--vars", json.dumps(vars_ if vars_ is not None else dbt_vars(config)), "--quiet"]
+    with dbt_omgeving(config, doel):
+        return dbtRunner().invoke(volledige_args)
+
+
+def build(config: Config, doel: Path | None = None, vars_: dict | None = None) -> BuildResultaat:
+    """`dbt build` (seeds, models, data and unit tests). Raises BuildMislukt naming what failed."""
+    doel = doel or build_db(config)
+    if not config.warehouse.exists():
+        raise BuildMislukt(f"No warehouse at {config.warehouse}: run `hermelding ingest` first.")
+    res = dbt(config, ["build"], doel, vars_)
+    uit = BuildResultaat(doel, bool(res.success))
+    if res.result is not None:
+        for r in res.result:
+            status = str(r.status)
+            uit.aantal[status] = uit.aantal.get(status, 0) + 1
+            if status in ("error", "fail"):
+                uit.fouten.append(f"{r.node.resource_type} {r.node.name}: {status} ({(r.message or '').strip()[:300]})")
+    elif res.exception is not None:
+        uit.fouten.append(f"dbt could not run: {res.exception}")
+    if not uit.geslaagd:
+        raise BuildMislukt("dbt build failed: " + "; ".join(uit.fouten or ["see dbt_project/logs/dbt.log"]))
+    return uit
+
+
+def kerncijfers(db: Path):
+    """Hermelding % per municipality and for the region, latest complete half year (a small frame)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("""
+            with laatste as (
+                select max(periode) as periode from marts.hermelding_regio_periode
+                where periodesoort = 'halfjaar' and periode_compleet and regiotype = 'vt_regio'
+            )
+            select h.regiotype, h.regiocode, h.regionaam, h.periode, h.meldingen, h.hermelding,
+                h.hermelding_pct, h.hermelding_pct_ci_onder, h.hermelding_pct_ci_boven
+            from marts.hermelding_regio_periode as h
+            inner join laatste using (periode)
+            where h.regiotype in ('gemeente', 'vt_regio')
+            order by h.regiotype desc, h.regionaam
+        """).df()
