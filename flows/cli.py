@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -47,7 +47,7 @@ def genereer(
     tot: Annotated[int, typer.Option(help="Last year (inclusive).")] = 2025,
     periode: Annotated[str, typer.Option(help="Delivery period: jaar, halfjaar, kwartaal or maand.")] = "halfjaar",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
-    uit: Annotated[Optional[Path], typer.Option(help="Folder for the deliveries (default: raw_dir).")] = None,
+    uit: Annotated[Path | None, typer.Option(help="Folder for the deliveries (default: raw_dir).")] = None,
     schaal: Annotated[float, typer.Option(help="Volume multiplier; national scale is about 65.")] = 1.0,
     fouten: Annotated[bool, typer.Option("--fouten", help="Inject realistic defects and rejectable deliveries.")] = False,
     formaat: Annotated[str, typer.Option(help="File format: csv or parquet.")] = "csv",
@@ -149,7 +149,8 @@ def build(quiet: QuietOpt = False) -> None:
 
     Example: [bold]hermelding build[/bold]
     """
-    from flows.build import BuildMislukt, build as _build, kerncijfers
+    from flows.build import BuildMislukt, kerncijfers
+    from flows.build import build as _build
 
     _logging(quiet)
     config = _config()

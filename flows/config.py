@@ -67,7 +67,7 @@ class Config:
     def seeds_dir(self) -> Path:
         return self.dbt_project_dir / "seeds"
 
-    def with_overrides(self, **overrides: Any) -> "Config":
+    def with_overrides(self, **overrides: Any) -> Config:
         values = dict(self.values)
         sources = dict(self.sources)
         for key, value in overrides.items():

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 PERIODE_RE = re.compile(r"^(?P<jaar>\d{4})(?P<soort>JJ|HJ|KW|MM)(?P<nr>\d{2})$")
 # months per period kind and the allowed period numbers
-_SOORTEN = {"JJ": (12, range(0, 1)), "HJ": (6, range(1, 3)), "KW": (3, range(1, 5)), "MM": (1, range(1, 13))}
+_SOORTEN = {"JJ": (12, range(1)), "HJ": (6, range(1, 3)), "KW": (3, range(1, 5)), "MM": (1, range(1, 13))}
 GRANULARITEIT = {"jaar": "JJ", "halfjaar": "HJ", "kwartaal": "KW", "maand": "MM"}
 
 

@@ -54,7 +54,7 @@ def _vergelijk(sql_klassen: pd.DataFrame, verwacht: pd.DataFrame):
 
 
 def test_d1_equals_the_planted_ground_truth_for_every_melding(gebouwd):
-    cfg, db, res = gebouwd
+    _cfg, db, res = gebouwd
     sql = query(db, "select melding_id, klasse, subklasse, reden from marts.melding_classificatie")
     verwacht = pd.read_csv(res.grondwaarheid, dtype=str, keep_default_na=False)
     assert len(sql) == len(verwacht) == res.aantal_meldingen

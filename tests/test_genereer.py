@@ -33,7 +33,7 @@ def test_same_seed_same_files_other_seed_other_files(tmp_path):
 
 
 def test_deliveries_follow_the_contract(schone_set):
-    cfg, res = schone_set
+    _cfg, res = schone_set
     assert len(res.leveringen) == 14
     for map_ in res.leveringen:
         assert LEVERING_RE.match(map_.name)
@@ -100,9 +100,9 @@ def test_scale_multiplies_the_volume(tmp_path):
     assert 2.6 < tellingen[3.0] / tellingen[1.0] < 3.4
 
 
-@pytest.mark.parametrize("fout", [dict(van=2025, tot=2024), dict(schaal=0)])
+@pytest.mark.parametrize("fout", [{"van": 2025, "tot": 2024}, {"schaal": 0}])
 def test_invalid_arguments_are_refused(tmp_path, fout):
     cfg = project_config(tmp_path)
-    args = dict(van=2020, tot=2021, schaal=1.0) | fout
+    args = {"van": 2020, "tot": 2021, "schaal": 1.0} | fout
     with pytest.raises(ValueError):
         genereer("VT02", args["van"], args["tot"], "halfjaar", 1, cfg.raw_dir, cfg.grondwaarheid_dir, schaal=args["schaal"])

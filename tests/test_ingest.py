@@ -13,7 +13,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows import gate, ingest as ingest_mod
+from flows import gate
+from flows import ingest as ingest_mod
 from flows.contract import KOLOMMEN, LEVERINGSREGELS, RIJREGELS
 from flows.ingest import ingest
 from tests.conftest import REPO, kopieer_leveringen, project_config
@@ -43,7 +44,7 @@ def schrijf(map_: Path, soort: str, frame: pd.DataFrame, **kw) -> None:
 
 @pytest.fixture(scope="module")
 def fouten_ingelezen(fouten_set, tmp_path_factory):
-    bron, res = fouten_set
+    bron, _res = fouten_set
     cfg = project_config(tmp_path_factory.mktemp("fouten_ingest"))
     kopieer_leveringen(bron, cfg)
     verslagen = ingest(cfg)
@@ -97,7 +98,7 @@ def test_quarantined_parent_takes_its_children_along(fouten_ingelezen):
 
 
 def test_mixed_date_formats_and_municipality_codes_without_prefix_load(fouten_ingelezen):
-    cfg, verslagen, meta = fouten_ingelezen
+    cfg, _verslagen, _meta = fouten_ingelezen
     periode = "2019HJ02"  # holds YYYYMMDD and DD-MM-YYYY dates next to invalid ones
     ruw = lees(cfg.raw_dir / f"VT02_{periode}", "meldingen")
     geldig_anders = ruw[ruw.datum_melding.str.fullmatch(r"\d{8}|\d{2}-\d{2}-\d{4}")]
