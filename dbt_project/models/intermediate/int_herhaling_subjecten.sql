@@ -10,10 +10,6 @@ casussen as (
     select * from {{ ref('stg_ingest__casussen') }}
 ),
 
-betrokkenen as (
-    select * from {{ ref('stg_ingest__betrokkenen') }}
-),
-
 perioden as (
     select * from {{ ref('int_perioden') }} where periodesoort in ('halfjaar', 'jaar')
 ),
@@ -22,20 +18,8 @@ gegevens_eind as (
     select * from {{ ref('int_gegevens_eind') }}
 ),
 
--- every appearance of a person in a melding
 optredens as (
-    select
-        betrokkenen.persoon_id,
-        betrokkenen.rol,
-        betrokkenen.geboortejaar,
-        year(meldingen.datum_melding) - betrokkenen.geboortejaar as leeftijd,
-        meldingen.regio,
-        meldingen.melding_id,
-        meldingen.casus_id,
-        meldingen.datum_melding,
-        meldingen.gemeentecode
-    from betrokkenen
-    inner join meldingen on meldingen.regio = betrokkenen.regio and meldingen.melding_id = betrokkenen.melding_id
+    select * from {{ ref('int_optredens') }}
 ),
 
 -- D2 herhaalde_melding: casussen closed in the period; region = municipality of the casus' first melding

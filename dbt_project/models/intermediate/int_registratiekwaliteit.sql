@@ -3,9 +3,7 @@
 -- incomplete) and persons with an unknown birth year (excluded from D4), the latter attributed to the
 -- municipality of their first appearance in the period.
 with optredens as (
-    select b.regio, b.persoon_id, b.rol, b.geboortejaar, m.gemeentecode, m.datum_melding
-    from {{ ref('stg_ingest__betrokkenen') }} as b
-    inner join {{ ref('stg_ingest__meldingen') }} as m on m.regio = b.regio and m.melding_id = b.melding_id
+    select * from {{ ref('int_optredens') }}
 ),
 
 perioden as (

@@ -3,10 +3,7 @@
 -- Region: municipality of the person's first such adult appearance in the period. Persons with an
 -- unknown birth year are excluded and counted.
 with optredens as (
-    select b.regio, b.persoon_id, b.rol, b.geboortejaar,
-        year(m.datum_melding) - b.geboortejaar as leeftijd, m.gemeentecode, m.datum_melding
-    from {{ ref('stg_ingest__betrokkenen') }} as b
-    inner join {{ ref('stg_ingest__meldingen') }} as m on m.regio = b.regio and m.melding_id = b.melding_id
+    select * from {{ ref('int_optredens') }}
 ),
 
 perioden as (
