@@ -37,6 +37,8 @@ def dbt_vars(config: Config) -> dict:
         "lookback_maanden": config.lookback_maanden or None,
         "horizons_maanden": list(config.horizons_maanden),
         "horizons_intergenerationeel": list(config.horizons_intergenerationeel),
+        "afronding": int(config.afronding),
+        "minimum_telling": int(config.minimum_telling),
     }
 
 
