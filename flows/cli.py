@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -13,7 +13,7 @@ from rich.table import Table
 
 from flows.config import ConfigError, load_config
 
-EXIT_OK, EXIT_KWALITEIT, EXIT_INVOER = 0, 1, 2
+EXIT_OK, EXIT_KWALITEIT, EXIT_INVOER, EXIT_BEZET = 0, 1, 2, 3
 
 app = typer.Typer(
     help="hermelding: Veilig Thuis deliveries -> warehouse -> definitions -> quality gate -> releases.",
@@ -163,6 +163,250 @@ def build(quiet: QuietOpt = False) -> None:
         console.print(f"dbt build passed ({', '.join(f'{n} {k}' for k, n in sorted(resultaat.aantal.items()))}); "
                       f"build database: {resultaat.build_db}")
         print_kerncijfers(kerncijfers(resultaat.build_db))
+
+
+@app.command()
+def run(
+    forceer: Annotated[bool, typer.Option("--forceer", help="Rebuild and republish even when nothing is new.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run the whole nightly flow once: ingest -> dbt build -> audit -> publish -> summary.
+
+    Needs no Prefect server (it uses Prefect's temporary local API). For cron:
+    [bold]0 2 * * * cd /srv/hermelding && .venv/bin/hermelding run --quiet[/bold]
+
+    Exit codes: 0 published or nothing new; 1 not published (gate or dbt test failed) or a delivery
+    was rejected; 2 usage/configuration error; 3 another run is busy.
+
+    Example: [bold]hermelding run[/bold]
+    """
+    import os
+
+    if quiet:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    _logging(quiet)
+    _config()
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from flows import pipeline
+
+    try:
+        if quiet:
+            resultaat = pipeline.nachtelijke_run(forceer=forceer)
+        else:
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                          transient=True) as voortgang:
+                taak = voortgang.add_task("nachtelijke run: starten", total=None)
+                pipeline.VOORTGANG = lambda stap: voortgang.update(taak, description=f"nachtelijke run: {stap}")
+                resultaat = pipeline.nachtelijke_run(forceer=forceer)
+    except pipeline.PijplijnBezet as exc:
+        err.print(f"[yellow]BUSY[/yellow] {exc}")
+        raise typer.Exit(EXIT_BEZET) from None
+    except pipeline.KwaliteitsFout as exc:
+        err.print(f"[red]NOT PUBLISHED[/red] {exc}")
+        err.print(f"Run summary: {pipeline.laatste_run_pad(load_config())}")
+        raise typer.Exit(EXIT_KWALITEIT) from None
+    finally:
+        pipeline.VOORTGANG = None
+    config = load_config()
+    if not quiet or resultaat.exit_code:
+        console.print(resultaat.bericht)
+        if resultaat.status == "gepubliceerd":
+            from flows.publiceer import catalogus_pad, releases_dir
+
+            console.print(f"Release:    {releases_dir(config) / resultaat.release_id}")
+            console.print(f"Catalog:    {catalogus_pad(config)}  (open read-only)")
+            console.print(f"Data Docs:  {resultaat.data_docs}")
+        console.print(f"Run summary: {pipeline.laatste_run_pad(config)}")
+    raise typer.Exit(resultaat.exit_code)
+
+
+@app.command()
+def serve() -> None:
+    """Serve the nightly deployment (cron schedule from hermelding.toml, at most one run at a time).
+
+    Needs a running Prefect server: [bold]prefect server start[/bold] in another terminal, and
+    PREFECT_API_URL=http://127.0.0.1:4200/api. Without a server, use cron with `hermelding run`.
+
+    Example: [bold]PREFECT_API_URL=http://127.0.0.1:4200/api hermelding serve[/bold]
+    """
+    import os
+
+    from prefect import serve as prefect_serve
+
+    from flows.pipeline import deployment
+
+    config = _config()
+    if not os.environ.get("PREFECT_API_URL"):
+        err.print("[red]No Prefect server configured.[/red] Schedules only fire on a running server: start one with "
+                  "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api, or schedule "
+                  "`hermelding run --quiet` with cron or a systemd timer (README).")
+        raise typer.Exit(EXIT_INVOER)
+    console.print(f"Serving 'nachtelijke_run/nachtelijk': cron '{config.schema_cron}' ({config.tijdzone}), "
+                  "concurrency limit 1. Stop with Ctrl-C.")
+    prefect_serve(deployment(config))
+
+
+@app.command()
+def status() -> None:
+    """Current release, last run and its outcome, deliveries waiting, and the effective configuration.
+
+    Example: [bold]hermelding status[/bold]
+    """
+    import json
+
+    from flows.ingest import inhoud_hash, leveringsmappen, open_warehouse
+    from flows.pipeline import laatste_run_pad
+    from flows.publiceer import huidige_release
+
+    config = _config()
+    console.print(f"Current release: {huidige_release(config) or '(none published yet)'}")
+    pad = laatste_run_pad(config)
+    if pad.exists():
+        laatste = json.loads(pad.read_text(encoding="utf-8"))
+        console.print(f"Last run: {laatste['gestart']} -> {laatste['status']}: {laatste['bericht']}")
+    else:
+        console.print("Last run: (none)")
+    wachtend = []
+    bekend: set[tuple[str, str]] = set()
+    if config.warehouse.exists():
+        with open_warehouse(config.warehouse, read_only=True) as con:
+            bekend = set(con.execute("select map, inhoud_sha256 from ingest.leveringen").fetchall())
+    for map_ in leveringsmappen(config.raw_dir, config.referentie_dir):
+        if (map_.name, inhoud_hash(map_)) not in bekend:
+            wachtend.append(map_.name)
+    console.print(f"Deliveries waiting: {', '.join(wachtend) if wachtend else 'none'}")
+    tabel = Table(title="Effective configuration")
+    for kolom in ("key", "value", "from"):
+        tabel.add_column(kolom)
+    for sleutel in config.values:
+        tabel.add_row(sleutel, str(getattr(config, sleutel)), config.sources.get(sleutel, ""))
+    console.print(tabel)
+
+
+@app.command()
+def releases() -> None:
+    """List the published releases with their status (actueel, bevroren for a quarter, beschikbaar).
+
+    Example: [bold]hermelding releases[/bold]
+    """
+    from flows.publiceer import status_releases
+
+    config = _config()
+    rijen = status_releases(config)
+    if not rijen:
+        console.print("No releases yet.")
+        return
+    tabel = Table(title=f"Releases in {config.marts_dir}")
+    for kolom in ("release", "time", "status", "frozen for", "git", "rows", "warnings"):
+        tabel.add_column(kolom)
+    for r in rijen:
+        tabel.add_row(r["release_id"], r["tijd"][:19], r["status"], r["bevroren"], r["git_commit"], str(r["rijen"]),
+                      str(r["waarschuwingen"]))
+    console.print(tabel)
+
+
+@app.command()
+def rollback(release_id: Annotated[str, typer.Argument(help="The release to make current again.")]) -> None:
+    """Make an older release current again (atomic switch of the catalog).
+
+    Example: [bold]hermelding rollback 20261128T020000123456Z[/bold]
+    """
+    from flows.pipeline import PijplijnBezet, pijplijn_slot
+    from flows.publiceer import PublicatieFout, activeer
+
+    config = _config()
+    try:
+        with pijplijn_slot(config):
+            activeer(config, release_id)
+    except PublicatieFout as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_INVOER) from None
+    except PijplijnBezet as exc:
+        err.print(f"[yellow]BUSY[/yellow] {exc}")
+        raise typer.Exit(EXIT_BEZET) from None
+    console.print(f"Release {release_id} is current again.")
+
+
+@app.command()
+def publiceer(
+    bevries: Annotated[Optional[str], typer.Option(help="Mark the current release as the official figures of this quarter, e.g. 2025KW3.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Audit the current build and publish it if it passes; or, with --bevries, freeze the current release.
+
+    A frozen release is never pruned or overwritten; the quarterly report is made from it.
+
+    Examples: [bold]hermelding publiceer[/bold]   [bold]hermelding publiceer --bevries 2025KW3[/bold]
+    """
+    from flows.pipeline import PijplijnBezet, pijplijn_slot, vingerafdruk
+    from flows.publiceer import PublicatieFout, bevries as _bevries, huidige_release, publiceer as _publiceer, releases_dir
+
+    _logging(quiet)
+    config = _config()
+    try:
+        with pijplijn_slot(config):
+            if bevries:
+                release_id = _bevries(config, bevries)
+                console.print(f"Release {release_id} holds the official figures for {bevries}.")
+                return
+            from flows.audit import audit
+            from flows.build import build_db
+
+            db = build_db(config)
+            if not db.exists():
+                err.print(f"[red]No build at {db}: run `hermelding build` first.[/red]")
+                raise typer.Exit(EXIT_INVOER)
+            huidig = huidige_release(config)
+            uitslag = audit(config, db, releases_dir(config) / huidig if huidig else None)
+            if not uitslag.geslaagd:
+                err.print(f"[red]NOT PUBLISHED[/red]: {'; '.join(uitslag.kritiek)}. Details: {uitslag.data_docs}")
+                raise typer.Exit(EXIT_KWALITEIT)
+            release = _publiceer(config, db, uitslag.samenvatting(), {"vingerafdruk": vingerafdruk(config)})
+            console.print(f"Published release {release.release_id}. Data Docs: {uitslag.data_docs}")
+    except PublicatieFout as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_INVOER) from None
+    except PijplijnBezet as exc:
+        err.print(f"[yellow]BUSY[/yellow] {exc}")
+        raise typer.Exit(EXIT_BEZET) from None
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query on the current release.")],
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Query the current release (read-only catalog), printed as a table or CSV.
+
+    Example: [bold]hermelding sql "select regionaam, hermelding_pct from openbaar.hermelding_regio_periode_openbaar where periode = '2025HJ02'"[/bold]
+    """
+    import sys
+
+    import duckdb
+
+    from flows.publiceer import catalogus_pad
+
+    config = _config()
+    pad = catalogus_pad(config)
+    if not pad.exists():
+        err.print(f"[red]No release published yet ({pad} does not exist): run `hermelding run` first.[/red]")
+        raise typer.Exit(EXIT_INVOER)
+    try:
+        with duckdb.connect(str(pad), read_only=True) as con:
+            frame = con.execute(query).df()
+    except duckdb.Error as exc:
+        err.print(f"[red]Query failed:[/red] {exc}")
+        raise typer.Exit(EXIT_INVOER) from None
+    if csv:
+        frame.to_csv(sys.stdout, index=False)
+        return
+    tabel = Table()
+    for kolom in frame.columns:
+        tabel.add_column(str(kolom))
+    for rij in frame.astype(object).where(frame.notna(), "").itertuples(index=False):
+        tabel.add_row(*map(str, rij))
+    console.print(tabel)
 
 
 if __name__ == "__main__":

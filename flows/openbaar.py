@@ -57,14 +57,14 @@ def _sleutel(frame: pd.DataFrame, kolommen: list[str], prefix: str) -> pd.Series
     return sleutel
 
 
-def _cellen(frame: pd.DataFrame, spec: Specificatie) -> pd.DataFrame:
+def lange_cellen(frame: pd.DataFrame, spec: Specificatie) -> pd.DataFrame:
     cellen = frame[list(spec.sleutel) + list(spec.tellingen)].melt(
         id_vars=list(spec.sleutel), var_name="kolom", value_name="waarde")
     cellen["cel"] = np.arange(len(cellen))
     return cellen
 
 
-def _groepen(frame: pd.DataFrame, cellen: pd.DataFrame, spec: Specificatie, regio_ouder: pd.DataFrame | None):
+def additieve_relaties(frame: pd.DataFrame, cellen: pd.DataFrame, spec: Specificatie, regio_ouder: pd.DataFrame | None):
     """Membership table (groep, cel): every additive group of cells, built with joins."""
     delen = []
     sleutel = list(spec.sleutel)
@@ -134,8 +134,8 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
             uit[f"{k}_vlag"] = pd.Series(dtype=object)
         return uit
     frame = frame.reset_index(drop=True)
-    cellen = _cellen(frame, spec)
-    groepen = _groepen(frame, cellen, spec, regio_ouder)
+    cellen = lange_cellen(frame, spec)
+    groepen = additieve_relaties(frame, cellen, spec, regio_ouder)
     beveiligd = beveilig_cellen(cellen, groepen, afronding, minimum)
     breed = beveiligd.pivot(index=list(spec.sleutel), columns="kolom", values=["gepubliceerd", "vlag"])
     uit = frame.set_index(list(spec.sleutel))
