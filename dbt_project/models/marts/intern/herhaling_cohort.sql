@@ -127,7 +127,8 @@ kwaliteit_niveaus as (
 km as (
     select
         op_horizon.*,
-        ln(overleving) as log_s
+        -- only defined strictly between 0 and 1 (the interval is null at 0 and 1)
+        case when overleving > 0 and overleving < 1 then ln(overleving) end as log_s
     from op_horizon
 )
 

@@ -1,0 +1,186 @@
+"""The nightly flow under Prefect's test harness, the lock, the schedule, and the command line."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+from typer.testing import CliRunner
+
+from flows import gate, pipeline
+from flows import publiceer as pub
+from flows.cli import app
+from flows.config import load_config
+from tests.conftest import REPO, kopieer_leveringen, project_config
+
+LEVERINGEN = {f"VT02_{j}HJ0{h}" for j in (2022, 2023) for h in (1, 2)}
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_api():
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture
+def omgeving(schone_set, tmp_path, monkeypatch):
+    """A project whose data folders are private to the test, configured through HERMELDING_* variables."""
+    bron, _ = schone_set
+    cfg = project_config(tmp_path)
+    kopieer_leveringen(bron, cfg, LEVERINGEN)
+    monkeypatch.setenv("HERMELDING_ROOT", str(REPO))
+    for sleutel in ("raw_dir", "referentie_dir", "warehouse", "build_dir", "marts_dir", "grondwaarheid_dir"):
+        monkeypatch.setenv(f"HERMELDING_{sleutel.upper()}", str(getattr(cfg, sleutel)))
+    return load_config()
+
+
+def _kapotte_audit(monkeypatch, tmp_path):
+    origineel = gate.suite_pad
+
+    def pad(config, naam):
+        if naam != "audit_reconciliatie":
+            return origineel(config, naam)
+        suite = json.loads(origineel(config, naam).read_text())
+        suite["expectations"].append({"type": "expect_table_row_count_to_be_between", "severity": "critical",
+                                      "kwargs": {"max_value": 0}})
+        doel = tmp_path / f"{naam}.json"
+        doel.write_text(json.dumps(suite))
+        return doel
+
+    monkeypatch.setattr(gate, "suite_pad", pad)
+
+
+def test_nightly_flow_end_to_end_then_nothing_new(omgeving):
+    cfg = omgeving
+    eerste = pipeline.nachtelijke_run()
+    assert eerste.status == "gepubliceerd" and eerste.exit_code == 0
+    assert pub.huidige_release(cfg) == eerste.release_id
+    assert [v["uitkomst"] for v in eerste.leveringen] == ["geladen"] * 4
+    laatste = json.loads(pipeline.laatste_run_pad(cfg).read_text())
+    assert laatste["status"] == "gepubliceerd" and laatste["release_id"] == eerste.release_id
+
+    from prefect.artifacts import Artifact
+
+    artefact = Artifact.get("hermelding-run")
+    assert artefact is not None and eerste.release_id in artefact.data and "Hermelding % per gemeente" in artefact.data
+
+    tweede = pipeline.nachtelijke_run()
+    assert tweede.status == "niets_nieuw" and tweede.release_id == eerste.release_id
+    assert [r.release_id for r in pub.alle_releases(cfg)] == [eerste.release_id]
+    assert not (cfg.build_dir / "hermelding_build.duckdb").stat().st_mtime > pipeline.laatste_run_pad(cfg).stat().st_mtime
+
+
+def test_new_delivery_is_published_as_a_new_release(omgeving, schone_set):
+    cfg = omgeving
+    eerste = pipeline.nachtelijke_run()
+    kopieer_leveringen(schone_set[0], cfg, {"VT02_2024HJ01"})
+    tweede = pipeline.nachtelijke_run()
+    assert tweede.status == "gepubliceerd" and tweede.release_id != eerste.release_id
+    assert [v["map"] for v in tweede.leveringen if v["uitkomst"] == "geladen"] == ["VT02_2024HJ01"]
+
+
+def test_gate_failure_exits_1_and_keeps_the_previous_release(omgeving, monkeypatch, tmp_path):
+    cfg = omgeving
+    eerste = pipeline.nachtelijke_run()
+    _kapotte_audit(monkeypatch, tmp_path)
+    uitkomst = runner.invoke(app, ["run", "--forceer", "--quiet"])
+    assert uitkomst.exit_code == 1, uitkomst.output
+    assert "NOT PUBLISHED" in uitkomst.output and "audit_reconciliatie" in uitkomst.output
+    assert pub.huidige_release(cfg) == eerste.release_id
+    assert json.loads(pipeline.laatste_run_pad(cfg).read_text())["status"] == "geweigerd"
+
+
+def test_rejected_delivery_still_publishes_the_rest_but_exits_1(omgeving):
+    cfg = omgeving
+    map_ = cfg.raw_dir / "VT02_2024HJ01"
+    map_.mkdir()
+    (map_ / "meldingen.csv").write_text("melding_id\nM1\n")
+    uitkomst = runner.invoke(app, ["run", "--quiet"])
+    assert uitkomst.exit_code == 1
+    assert "VT02_2024HJ01" in uitkomst.output
+    assert pub.huidige_release(cfg) is not None
+
+
+def test_a_second_run_is_refused_while_one_is_busy(omgeving):
+    with pipeline.pijplijn_slot(omgeving):
+        uitkomst = runner.invoke(app, ["run", "--quiet"])
+    assert uitkomst.exit_code == 3
+    assert "busy" in uitkomst.output and "did nothing" in uitkomst.output
+    assert pub.huidige_release(omgeving) is None
+
+
+def test_a_second_run_waits_for_the_lock_when_configured(omgeving):
+    cfg = omgeving.with_overrides(lock_wachttijd_seconden=10)
+    vrij = threading.Event()
+
+    def houd_vast():
+        with pipeline.pijplijn_slot(cfg):
+            vrij.wait(5)
+
+    draad = threading.Thread(target=houd_vast)
+    draad.start()
+    time.sleep(0.2)
+    threading.Timer(0.5, vrij.set).start()
+    begin = time.monotonic()
+    with pipeline.pijplijn_slot(cfg):
+        gewacht = time.monotonic() - begin
+    draad.join()
+    assert gewacht >= 0.3
+
+
+def test_retries_only_for_transient_failures():
+    class Toestand:
+        def __init__(self, fout):
+            self.fout = fout
+
+        def result(self):
+            raise self.fout
+
+    assert pipeline._tijdelijk(None, None, Toestand(OSError("I/O error")))
+    assert not pipeline._tijdelijk(None, None, Toestand(pipeline.KwaliteitsFout("gate")))
+    assert not pipeline._tijdelijk(None, None, Toestand(ValueError("bug")))
+
+
+def test_deployment_carries_the_configured_schedule(omgeving, monkeypatch):
+    monkeypatch.setenv("HERMELDING_SCHEMA_CRON", "30 3 * * 1-5")
+    cfg = load_config()
+    deployment = pipeline.deployment(cfg)
+    [schema] = deployment.schedules
+    assert schema.schedule.cron == "30 3 * * 1-5" and schema.schedule.timezone == "Europe/Amsterdam"
+    assert deployment.concurrency_limit == 1
+
+
+def test_status_shows_release_last_run_waiting_deliveries_and_config_sources(omgeving, monkeypatch):
+    monkeypatch.setenv("HERMELDING_BEWAAR_RELEASES", "4")
+    uitkomst = runner.invoke(app, ["status"], env={"COLUMNS": "200"})
+    assert uitkomst.exit_code == 0
+    for woord in ("none published yet", "VT02_2022HJ01", "bewaar_releases", "env HERMELDING_BEWAAR_RELEASES"):
+        assert woord in uitkomst.output
+
+
+def test_sql_reads_the_current_release(omgeving):
+    pipeline.nachtelijke_run()
+    uitkomst = runner.invoke(app, ["sql", "--csv", "select regiocode, meldingen from openbaar.hermelding_regio_periode_openbaar "
+                                   "where periode = '2023JJ00' and regiotype = 'vt_regio'"])
+    assert uitkomst.exit_code == 0
+    kop, rij = uitkomst.output.strip().splitlines()
+    assert kop == "regiocode,meldingen" and rij.startswith("VT02,")
+    assert runner.invoke(app, ["sql", "select * from bestaat_niet"]).exit_code == 2
+
+
+@pytest.mark.parametrize("commando", ["genereer", "ingest", "build", "run", "serve", "status", "releases", "rollback",
+                                      "publiceer", "sql"])
+def test_every_command_has_help_with_an_example(commando):
+    uitkomst = runner.invoke(app, [commando, "--help"], env={"COLUMNS": "200"})
+    assert uitkomst.exit_code == 0
+    assert "Example" in uitkomst.output
+
+
+def test_serve_without_a_server_explains_both_ways(monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    uitkomst = runner.invoke(app, ["serve"])
+    assert uitkomst.exit_code == 2 and "prefect server start" in uitkomst.output and "cron" in uitkomst.output

@@ -1,0 +1,211 @@
+"""Write-audit-publish: releases, catalog, rollback, freeze, retention, crash safety and concurrent readers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import duckdb
+import pytest
+
+from flows import gate
+from flows import publiceer as pub
+from flows.audit import audit
+from flows.build import build
+from flows.ingest import ingest
+from tests.conftest import REPO, kopieer_leveringen, project_config
+
+
+@pytest.fixture(scope="module")
+def gebouwd(schone_set, tmp_path_factory):
+    """One ingest + build + audit, shared read-only; every test publishes into its own marts folder."""
+    bron, _ = schone_set
+    cfg = project_config(tmp_path_factory.mktemp("wap"))
+    kopieer_leveringen(bron, cfg, {f"VT02_{j}HJ0{h}" for j in (2022, 2023) for h in (1, 2)})
+    ingest(cfg)
+    db = build(cfg).build_db
+    uitslag = audit(cfg, db)
+    assert uitslag.geslaagd, uitslag.kritiek
+    return cfg, db, uitslag.samenvatting()
+
+
+@pytest.fixture
+def project(gebouwd, tmp_path):
+    cfg, db, samenvatting = gebouwd
+    return cfg.with_overrides(marts_dir=str(tmp_path / "marts")), db, samenvatting
+
+
+def omgeving(cfg) -> dict:
+    """Environment that makes a child process use the same configuration."""
+    env = dict(os.environ, HERMELDING_ROOT=str(REPO))
+    for sleutel in ("raw_dir", "referentie_dir", "warehouse", "build_dir", "marts_dir", "grondwaarheid_dir", "bewaar_releases"):
+        env[f"HERMELDING_{sleutel.upper()}"] = str(getattr(cfg, sleutel))
+    return env
+
+
+def views(catalogus) -> dict[str, int]:
+    with duckdb.connect(str(catalogus), read_only=True) as con:
+        namen = con.execute("select schema_name || '.' || view_name from duckdb_views() where not internal").fetchall()
+        return {n: con.execute(f"select count(*) from {n}").fetchone()[0] for (n,) in namen}
+
+
+def test_release_has_a_parquet_file_per_mart_and_a_complete_release_json(project):
+    cfg, db, samenvatting = project
+    release = pub.publiceer(cfg, db, samenvatting)
+    info = json.loads((release.pad / "release.json").read_text())
+    assert {"release_id", "tijd", "git_commit", "invoer", "definities", "marts", "validatie"} <= set(info)
+    assert len(info["invoer"]) == 4 and all(len(i["inhoud_sha256"]) == 64 for i in info["invoer"])
+    assert {d["definitie_id"] for d in info["definities"]} == {
+        "eerdere_betrokkenheid", "herhaalde_melding", "recidive_pleger", "intergenerationeel"}
+    assert info["validatie"]["geslaagd"] is True
+    openbaar = {p.stem for p in (release.pad / "openbaar").glob("*.parquet")}
+    intern = {p.stem for p in (release.pad / "intern").glob("*.parquet")}
+    assert {"hermelding_regio_periode_openbaar", "herhaling_cohort_openbaar", "dim_gemeente"} <= openbaar
+    assert {"hermelding_regio_periode", "melding_classificatie"} <= intern and not openbaar & intern
+    for naam, mart in info["marts"].items():
+        with duckdb.connect() as con:
+            assert con.execute(f"select count(*) from '{release.pad / mart['bestand']}'").fetchone()[0] == mart["rijen"]
+
+
+def test_catalog_shows_the_current_release_with_dbt_docs_as_comments(project):
+    cfg, db, samenvatting = project
+    release = pub.publiceer(cfg, db, samenvatting)
+    catalogus = pub.catalogus_pad(cfg)
+    aantallen = views(catalogus)
+    assert aantallen["openbaar.hermelding_regio_periode_openbaar"] == release.info["marts"]["hermelding_regio_periode_openbaar"]["rijen"]
+    manifest = json.loads((cfg.dbt_project_dir / "target" / "manifest.json").read_text())
+    doc = next(n for n in manifest["nodes"].values() if n["name"] == "hermelding_regio_periode")
+    with duckdb.connect(str(catalogus), read_only=True) as con:
+        assert con.execute("select release_id from release_info").fetchone()[0] == release.release_id
+        commentaar = con.execute("select comment from duckdb_views() where view_name = 'hermelding_regio_periode'").fetchone()[0]
+        kolom = con.execute("select comment from duckdb_columns() where table_name = 'hermelding_regio_periode' "
+                            "and column_name = 'hermelding_pct'").fetchone()[0]
+    assert commentaar == doc["description"].strip()
+    assert kolom == doc["columns"]["hermelding_pct"]["description"].strip()
+
+
+def test_failed_audit_publishes_nothing_and_keeps_the_previous_release(project, tmp_path, monkeypatch):
+    cfg, db, samenvatting = project
+    eerste = pub.publiceer(cfg, db, samenvatting)
+    origineel = gate.suite_pad
+
+    def kapot(config, naam):
+        if naam != "audit_hermelding_regio_periode":
+            return origineel(config, naam)
+        suite = json.loads(origineel(config, naam).read_text())
+        suite["expectations"].append({"type": "expect_column_values_to_be_between", "severity": "critical",
+                                      "kwargs": {"column": "hermelding_pct", "max_value": 1}})
+        doel = tmp_path / f"{naam}.json"
+        doel.write_text(json.dumps(suite))
+        return doel
+
+    monkeypatch.setattr(gate, "suite_pad", kapot)
+    uitslag = audit(cfg, db, eerste.pad)
+    assert not uitslag.geslaagd
+    assert any("hermelding_pct" in k for k in uitslag.kritiek)
+    assert uitslag.data_docs.exists()
+    with pytest.raises(pub.PublicatieFout):
+        pub.publiceer(cfg, db, uitslag.samenvatting())
+    assert pub.huidige_release(cfg) == eerste.release_id
+    assert [r.release_id for r in pub.alle_releases(cfg)] == [eerste.release_id]
+
+
+def test_rollback_makes_an_older_release_current(project):
+    cfg, db, samenvatting = project
+    a = pub.publiceer(cfg, db, samenvatting)
+    b = pub.publiceer(cfg, db, samenvatting)
+    assert pub.huidige_release(cfg) == b.release_id
+    pub.activeer(cfg, a.release_id)
+    assert pub.huidige_release(cfg) == a.release_id
+    with pytest.raises(pub.PublicatieFout):
+        pub.activeer(cfg, "bestaat-niet")
+
+
+def test_retention_keeps_the_last_n_and_every_frozen_release(project):
+    cfg, db, samenvatting = project
+    cfg = cfg.with_overrides(bewaar_releases=2)
+    bevroren = pub.publiceer(cfg, db, samenvatting)
+    assert pub.bevries(cfg, "2023KW4") == bevroren.release_id
+    nieuw = [pub.publiceer(cfg, db, samenvatting).release_id for _ in range(3)]
+    over = [r.release_id for r in pub.alle_releases(cfg)]
+    assert over == [bevroren.release_id, *nieuw[-2:]]
+    assert pub.bevriezingen(cfg) == {"2023KW04": bevroren.release_id}
+    with pytest.raises(pub.PublicatieFout, match="already frozen"):
+        pub.bevries(cfg, "2023KW04")  # the current release is another one: a frozen quarter is never overwritten
+    with pytest.raises(pub.PublicatieFout):
+        pub.bevries(cfg, "2023Q4")
+
+
+PUBLICEER_SCRIPT = textwrap.dedent("""
+    import json, pathlib, sys
+    from flows.config import load_config
+    from flows.build import build_db
+    from flows.publiceer import publiceer
+    cfg = load_config()
+    samenvatting = json.loads(pathlib.Path(sys.argv[1]).read_text())
+    print(publiceer(cfg, build_db(cfg), samenvatting).release_id)
+""")
+
+
+@pytest.mark.parametrize("punt", ["tijdens_export", "voor_hernoemen", "na_hernoemen", "catalogus_klaar", "na_wissel"])
+def test_killed_publication_leaves_old_or_new_release_never_a_mix(project, punt, tmp_path):
+    cfg, db, samenvatting = project
+    oud = pub.publiceer(cfg, db, samenvatting)
+    env = omgeving(cfg) | {"HERMELDING_CRASHTEST": punt}
+    (tmp_path / "audit.json").write_text(json.dumps(samenvatting))
+    proces = subprocess.run([sys.executable, "-c", PUBLICEER_SCRIPT, str(tmp_path / "audit.json")], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert proces.returncode == -9, proces.stderr[-2000:]
+    huidig = pub.huidige_release(cfg)
+    releases = {r.release_id for r in pub.alle_releases(cfg)}
+    assert huidig in releases
+    if punt in ("tijdens_export", "voor_hernoemen", "na_hernoemen", "catalogus_klaar"):
+        assert huidig == oud.release_id
+    else:
+        assert huidig != oud.release_id
+    # the current catalog is complete: every view answers and matches its release's row counts
+    info = pub.lees_release(cfg, huidig).info
+    aantallen = views(pub.catalogus_pad(cfg))
+    assert {n.split(".")[1]: a for n, a in aantallen.items()} == {k: m["rijen"] for k, m in info["marts"].items()}
+    # the next run cleans up what the killed one left, and publishes normally
+    pub.publiceer(cfg, db, samenvatting)
+    assert not list(cfg.marts_dir.glob(".tmp-*")) and not list(pub.releases_dir(cfg).glob(".tmp-*"))
+
+
+LEZER_SCRIPT = textwrap.dedent("""
+    import json, sys, time, duckdb, pathlib
+    catalogus, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+    con = duckdb.connect(catalogus, read_only=True)
+    waarnemingen = []
+    print("klaar", flush=True)
+    while not stop.exists():
+        release = con.execute("select release_id from release_info").fetchone()[0]
+        rijen = con.execute("select count(*) from openbaar.hermelding_regio_periode_openbaar").fetchone()[0]
+        waarnemingen.append([release, rijen])
+        time.sleep(0.01)
+    print(json.dumps(waarnemingen))
+""")
+
+
+def test_reader_holding_the_catalog_keeps_one_consistent_release_while_new_ones_publish(project, tmp_path):
+    cfg, db, samenvatting = project
+    eerste = pub.publiceer(cfg, db, samenvatting)
+    stop = tmp_path / "stop"
+    lezer = subprocess.Popen([sys.executable, "-c", LEZER_SCRIPT, str(pub.catalogus_pad(cfg)), str(stop)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert lezer.stdout.readline().strip() == "klaar"
+    nieuw = [pub.publiceer(cfg, db, samenvatting).release_id for _ in range(2)]
+    time.sleep(0.2)
+    stop.touch()
+    uit, fout = lezer.communicate(timeout=60)
+    assert lezer.returncode == 0, fout
+    waarnemingen = json.loads(uit.strip().splitlines()[-1])
+    assert len(waarnemingen) > 5
+    verwacht = eerste.info["marts"]["hermelding_regio_periode_openbaar"]["rijen"]
+    assert {tuple(w) for w in waarnemingen} == {(eerste.release_id, verwacht)}
+    # a newly opened connection sees the newest release
+    assert pub.huidige_release(cfg) == nieuw[-1]
