@@ -75,17 +75,23 @@ d3_cohort as (
     group by o.persoon_id, perioden.periode, perioden.periodesoort
 ),
 
-d3 as (
-    select 'recidive_pleger' as definitie_id, c.regio, c.gemeentecode, c.periode, c.periodesoort,
-        c.persoon_id as subject_id, c.index_datum,
-        min(later.datum_melding) as gebeurtenis_datum
+-- inner join first, then attach: a left join with these non-equality conditions is not hashable
+d3_gebeurtenis as (
+    select c.persoon_id, c.periode, min(later.datum_melding) as gebeurtenis_datum
     from d3_cohort as c
-    left join optredens as later
+    inner join optredens as later
         on later.persoon_id = c.persoon_id
         and later.rol = 'pleger'
         and later.datum_melding > c.index_datum
         and not (later.regio = c.regio and later.casus_id = c.casus_id)
-    group by all
+    group by c.persoon_id, c.periode
+),
+
+d3 as (
+    select 'recidive_pleger' as definitie_id, c.regio, c.gemeentecode, c.periode, c.periodesoort,
+        c.persoon_id as subject_id, c.index_datum, g.gebeurtenis_datum
+    from d3_cohort as c
+    left join d3_gebeurtenis as g on g.persoon_id = c.persoon_id and g.periode = c.periode
 ),
 
 -- D4(b) intergenerationeel: persons seen as minors aged 12-17 in the period; event: a later
@@ -102,17 +108,22 @@ d4_cohort as (
     group by o.persoon_id, perioden.periode, perioden.periodesoort
 ),
 
-d4 as (
-    select 'intergenerationeel' as definitie_id, c.regio, c.gemeentecode, c.periode, c.periodesoort,
-        c.persoon_id as subject_id, c.index_datum,
-        min(later.datum_melding) as gebeurtenis_datum
+d4_gebeurtenis as (
+    select c.persoon_id, c.periode, min(later.datum_melding) as gebeurtenis_datum
     from d4_cohort as c
-    left join optredens as later
+    inner join optredens as later
         on later.persoon_id = c.persoon_id
         and later.leeftijd >= 18
         and later.rol in ('slachtoffer', 'pleger')
         and later.datum_melding > c.index_datum
-    group by all
+    group by c.persoon_id, c.periode
+),
+
+d4 as (
+    select 'intergenerationeel' as definitie_id, c.regio, c.gemeentecode, c.periode, c.periodesoort,
+        c.persoon_id as subject_id, c.index_datum, g.gebeurtenis_datum
+    from d4_cohort as c
+    left join d4_gebeurtenis as g on g.persoon_id = c.persoon_id and g.periode = c.periode
 ),
 
 alle as (
