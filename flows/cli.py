@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -217,6 +217,10 @@ def run(
             console.print(f"Release:    {releases_dir(config) / resultaat.release_id}")
             console.print(f"Catalog:    {catalogus_pad(config)}  (open read-only)")
             console.print(f"Data Docs:  {resultaat.data_docs}")
+            if not quiet:
+                import pandas as pd
+
+                print_kerncijfers(pd.DataFrame(resultaat.kerncijfers))
         console.print(f"Run summary: {pipeline.laatste_run_pad(config)}")
     raise typer.Exit(resultaat.exit_code)
 
@@ -330,7 +334,7 @@ def rollback(release_id: Annotated[str, typer.Argument(help="The release to make
 
 @app.command()
 def publiceer(
-    bevries: Annotated[Optional[str], typer.Option(help="Mark the current release as the official figures of this quarter, e.g. 2025KW3.")] = None,
+    bevries: Annotated[str | None, typer.Option(help="Mark the current release as the official figures of this quarter, e.g. 2025KW3.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Audit the current build and publish it if it passes; or, with --bevries, freeze the current release.
@@ -340,7 +344,9 @@ def publiceer(
     Examples: [bold]hermelding publiceer[/bold]   [bold]hermelding publiceer --bevries 2025KW3[/bold]
     """
     from flows.pipeline import PijplijnBezet, pijplijn_slot, vingerafdruk
-    from flows.publiceer import PublicatieFout, bevries as _bevries, huidige_release, publiceer as _publiceer, releases_dir
+    from flows.publiceer import PublicatieFout, huidige_release, releases_dir
+    from flows.publiceer import bevries as _bevries
+    from flows.publiceer import publiceer as _publiceer
 
     _logging(quiet)
     config = _config()

@@ -17,12 +17,12 @@ from pathlib import Path
 import duckdb
 import filelock
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
 from flows import publiceer as publicatie
 from flows.audit import AuditResultaat, audit
-from flows.build import BuildMislukt, build, build_db, dbt_vars, kerncijfers
+from flows.build import BuildMislukt, build, dbt_vars, kerncijfers
 from flows.config import Config, load_config
 from flows.ingest import LeveringVerslag, ingest
 
@@ -61,6 +61,7 @@ class RunResultaat:
     audit: dict | None = None
     data_docs: str | None = None
     afgewezen_leveringen: list[str] = field(default_factory=list)
+    kerncijfers: list[dict] = field(default_factory=list)  # hermelding % per municipality, latest complete half year
 
     @property
     def exit_code(self) -> int:
@@ -186,6 +187,8 @@ def _markdown(resultaat: RunResultaat, config: Config, kern) -> str:
 
 def _rapporteer(config: Config, resultaat: RunResultaat, kern=None) -> RunResultaat:
     resultaat.geeindigd = datetime.now(UTC).isoformat(timespec="seconds")
+    if kern is not None:
+        resultaat.kerncijfers = kern.to_dict(orient="records")
     publicatie._schrijf_atomisch(laatste_run_pad(config), json.dumps(asdict(resultaat), indent=1, default=str))
     try:
         create_markdown_artifact(_markdown(resultaat, config, kern), key="hermelding-run",

@@ -86,7 +86,7 @@ def opruimen(config: Config) -> list[str]:
 
 def git_commit(root: Path) -> str | None:
     try:
-        uit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        uit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=False)
         return uit.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None

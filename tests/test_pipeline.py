@@ -164,8 +164,9 @@ def test_status_shows_release_last_run_waiting_deliveries_and_config_sources(omg
 
 def test_sql_reads_the_current_release(omgeving):
     pipeline.nachtelijke_run()
-    uitkomst = runner.invoke(app, ["sql", "--csv", "select regiocode, meldingen from openbaar.hermelding_regio_periode_openbaar "
-                                   "where periode = '2023JJ00' and regiotype = 'vt_regio'"])
+    query = ("select regiocode, meldingen from openbaar.hermelding_regio_periode_openbaar "
+             "where periode = '2023JJ00' and regiotype = 'vt_regio'")
+    uitkomst = runner.invoke(app, ["sql", "--csv", query])
     assert uitkomst.exit_code == 0
     kop, rij = uitkomst.output.strip().splitlines()
     assert kop == "regiocode,meldingen" and rij.startswith("VT02,")
