@@ -94,18 +94,19 @@ def build(config: Config, doel: Path | None = None, vars_: dict | None = None) -
 
 
 def kerncijfers(db: Path):
-    """Hermelding % per municipality and for the region, latest complete half year (a small frame)."""
+    """Hermelding % per municipality and for the region, latest complete half year (a small frame).
+    Taken from the public, disclosure-controlled mart: these figures end up in logs and Prefect artifacts."""
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("""
             with laatste as (
-                select max(periode) as periode from marts.hermelding_regio_periode
+                select max(periode) as periode from openbaar.hermelding_regio_periode_openbaar
                 where periodesoort = 'halfjaar' and periode_compleet and regiotype = 'vt_regio'
             )
             select h.regiotype, h.regiocode, h.regionaam, h.periode, h.meldingen, h.hermelding,
                 h.hermelding_pct, h.hermelding_pct_ci_onder, h.hermelding_pct_ci_boven
-            from marts.hermelding_regio_periode as h
+            from openbaar.hermelding_regio_periode_openbaar as h
             inner join laatste using (periode)
             where h.regiotype in ('gemeente', 'vt_regio')
             order by h.regiotype desc, h.regionaam

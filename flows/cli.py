@@ -131,13 +131,19 @@ def print_kerncijfers(frame) -> None:
     if frame.empty:
         console.print("No complete half year in the data yet: no headline figures.")
         return
-    tabel = Table(title=f"Hermelding % (CBS-definitie), {frame.periode.iloc[0]}")
+    import pandas as pd
+
+    def getal(waarde, opmaak="{:.0f}"):
+        return "." if pd.isna(waarde) else opmaak.format(waarde)  # "." = suppressed, as in CBS tables
+
+    tabel = Table(title=f"Hermelding % (CBS-definitie), {frame.periode.iloc[0]} — openbare cijfers")
     for kolom in ("regio", "meldingen", "hermelding", "%", "95%-interval"):
         tabel.add_column(kolom, justify="left" if kolom == "regio" else "right")
     for r in frame.itertuples():
-        tabel.add_row(r.regionaam, str(r.meldingen), str(r.hermelding), f"{r.hermelding_pct:.1f}",
-                      f"{r.hermelding_pct_ci_onder:.1f}-{r.hermelding_pct_ci_boven:.1f}",
-                      style="bold" if r.regiotype == "vt_regio" else None)
+        interval = "." if pd.isna(r.hermelding_pct_ci_onder) else \
+            f"{r.hermelding_pct_ci_onder:.1f}-{r.hermelding_pct_ci_boven:.1f}"
+        tabel.add_row(r.regionaam, getal(r.meldingen), getal(r.hermelding), getal(r.hermelding_pct, "{:.1f}"),
+                      interval, style="bold" if r.regiotype == "vt_regio" else None)
     console.print(tabel)
 
 

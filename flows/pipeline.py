@@ -181,7 +181,10 @@ def _markdown(resultaat: RunResultaat, config: Config, kern) -> str:
         regels += ["## Release", "", f"{resultaat.release_id} — catalogus {publicatie.catalogus_pad(config)}", ""]
     if kern is not None and not kern.empty:
         regels += [f"## Hermelding % per gemeente, {kern.periode.iloc[0]}", "", "| regio | meldingen | hermelding | % |", "|---|---|---|---|"]
-        regels += [f"| {r.regionaam} | {r.meldingen} | {r.hermelding} | {r.hermelding_pct:.1f} |" for r in kern.itertuples()]
+        regels += [f"| {r.regionaam} | {r.meldingen if r.meldingen == r.meldingen else '.'} | "
+                   f"{r.hermelding if r.hermelding == r.hermelding else '.'} | "
+                   f"{'.' if r.hermelding_pct != r.hermelding_pct else format(r.hermelding_pct, '.1f')} |"
+                   for r in kern.itertuples()]
     return "\n".join(regels)
 
 
