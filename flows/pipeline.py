@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import filelock
+import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -181,9 +182,10 @@ def _markdown(resultaat: RunResultaat, config: Config, kern) -> str:
         regels += ["## Release", "", f"{resultaat.release_id} — catalogus {publicatie.catalogus_pad(config)}", ""]
     if kern is not None and not kern.empty:
         regels += [f"## Hermelding % per gemeente, {kern.periode.iloc[0]}", "", "| regio | meldingen | hermelding | % |", "|---|---|---|---|"]
-        regels += [f"| {r.regionaam} | {r.meldingen if r.meldingen == r.meldingen else '.'} | "
-                   f"{r.hermelding if r.hermelding == r.hermelding else '.'} | "
-                   f"{'.' if r.hermelding_pct != r.hermelding_pct else format(r.hermelding_pct, '.1f')} |"
+        def cel(waarde, opmaak="{:.0f}"):
+            return "." if pd.isna(waarde) else opmaak.format(waarde)  # "." = suppressed, as in CBS tables
+
+        regels += [f"| {r.regionaam} | {cel(r.meldingen)} | {cel(r.hermelding)} | {cel(r.hermelding_pct, '{:.1f}')} |"
                    for r in kern.itertuples()]
     return "\n".join(regels)
 
@@ -191,7 +193,7 @@ def _markdown(resultaat: RunResultaat, config: Config, kern) -> str:
 def _rapporteer(config: Config, resultaat: RunResultaat, kern=None) -> RunResultaat:
     resultaat.geeindigd = datetime.now(UTC).isoformat(timespec="seconds")
     if kern is not None:
-        resultaat.kerncijfers = kern.to_dict(orient="records")
+        resultaat.kerncijfers = kern.astype(object).where(kern.notna(), None).to_dict(orient="records")
     publicatie._schrijf_atomisch(laatste_run_pad(config), json.dumps(asdict(resultaat), indent=1, default=str))
     try:
         create_markdown_artifact(_markdown(resultaat, config, kern), key="hermelding-run",
@@ -200,8 +202,9 @@ def _rapporteer(config: Config, resultaat: RunResultaat, kern=None) -> RunResult
             create_table_artifact([{k: v[k] for k in ("map", "uitkomst", "rijen_geladen", "rijen_quarantaine")}
                                    for v in resultaat.leveringen], key="hermelding-leveringen")
         if kern is not None and not kern.empty:
-            create_table_artifact(kern[["regionaam", "periode", "meldingen", "hermelding", "hermelding_pct"]]
-                                  .round(1).to_dict(orient="records"), key="hermelding-kerncijfers")
+            tabel = kern[["regionaam", "periode", "meldingen", "hermelding", "hermelding_pct"]].round(1)
+            create_table_artifact(tabel.astype(object).where(tabel.notna(), None).to_dict(orient="records"),
+                                  key="hermelding-kerncijfers")
     except Exception as exc:  # noqa: BLE001 - an artifact must never fail the run it reports on
         get_run_logger().warning("Could not write the run summary artifact: %s", exc)
     return resultaat
