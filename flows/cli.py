@@ -37,6 +37,12 @@ def _logging(quiet: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def _stil():
+    from contextlib import nullcontext
+
+    return nullcontext()
+
+
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only print problems (for cron).")]
 
 
@@ -68,8 +74,9 @@ def genereer(
         err.print("[red]--formaat must be csv or parquet[/red]")
         raise typer.Exit(EXIT_INVOER)
     try:
-        res = _genereer(regio, van, tot, periode, seed, uit or config.raw_dir, config.grondwaarheid_dir,
-                        schaal=schaal, fouten=fouten, formaat=formaat, referentie_dir=config.referentie_dir)
+        with console.status("generating deliveries…") if not quiet else _stil():
+            res = _genereer(regio, van, tot, periode, seed, uit or config.raw_dir, config.grondwaarheid_dir,
+                            schaal=schaal, fouten=fouten, formaat=formaat, referentie_dir=config.referentie_dir)
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
@@ -117,9 +124,23 @@ def ingest(quiet: QuietOpt = False) -> None:
     """
     from flows.ingest import ingest as _ingest
 
+    from rich.progress import Progress
+
+    from flows.pipeline import PijplijnBezet, pijplijn_slot
+
     _logging(quiet)
     config = _config()
-    verslagen = _ingest(config)
+    try:
+        with pijplijn_slot(config), Progress(console=console, transient=True, disable=quiet) as voortgang:
+            taak = voortgang.add_task("ingest", total=None)
+
+            def stap(naam, i, n):
+                voortgang.update(taak, description=f"ingest {naam}", completed=i, total=n)
+
+            verslagen = _ingest(config, voortgang=stap)
+    except PijplijnBezet as exc:
+        err.print(f"[yellow]BUSY[/yellow] {exc}")
+        raise typer.Exit(EXIT_BEZET) from None
     print_ingest(verslagen, quiet)
     if not quiet:
         console.print(f"Warehouse: {config.warehouse}")
@@ -158,13 +179,19 @@ def build(quiet: QuietOpt = False) -> None:
     from flows.build import BuildMislukt, kerncijfers
     from flows.build import build as _build
 
+    from flows.pipeline import PijplijnBezet, pijplijn_slot
+
     _logging(quiet)
     config = _config()
     try:
-        resultaat = _build(config)
+        with pijplijn_slot(config), console.status("dbt build…") if not quiet else _stil():
+            resultaat = _build(config)
     except BuildMislukt as exc:
         err.print(f"[red]BUILD FAILED[/red] {exc}")
         raise typer.Exit(EXIT_KWALITEIT) from None
+    except PijplijnBezet as exc:
+        err.print(f"[yellow]BUSY[/yellow] {exc}")
+        raise typer.Exit(EXIT_BEZET) from None
     if not quiet:
         console.print(f"dbt build passed ({', '.join(f'{n} {k}' for k, n in sorted(resultaat.aantal.items()))}); "
                       f"build database: {resultaat.build_db}")
@@ -308,10 +335,11 @@ def releases() -> None:
         console.print("No releases yet.")
         return
     tabel = Table(title=f"Releases in {config.marts_dir}")
-    for kolom in ("release", "time", "status", "frozen for", "git", "rows", "warnings"):
+    tabel.add_column("release", no_wrap=True)
+    for kolom in ("time (UTC)", "status", "frozen for", "git", "warnings"):
         tabel.add_column(kolom)
     for r in rijen:
-        tabel.add_row(r["release_id"], r["tijd"][:19], r["status"], r["bevroren"], r["git_commit"], str(r["rijen"]),
+        tabel.add_row(r["release_id"], r["tijd"][:16].replace("T", " "), r["status"], r["bevroren"], r["git_commit"],
                       str(r["waarschuwingen"]))
     console.print(tabel)
 

@@ -344,10 +344,17 @@ def leveringsmappen(raw_dir: Path, referentie_dir: Path | None = None) -> list[P
     return sorted(mappen, key=sleutel)
 
 
-def ingest(config: Config) -> list[LeveringVerslag]:
-    """Ingest every new or changed delivery. Returns one report per delivery folder."""
+def ingest(config: Config, voortgang=None) -> list[LeveringVerslag]:
+    """Ingest every new or changed delivery. Returns one report per delivery folder.
+    `voortgang(naam, i, n)`, if given, is called before each delivery (a progress display)."""
+    mappen = leveringsmappen(config.raw_dir, config.referentie_dir)
     con = open_warehouse(config.warehouse)
+    verslagen = []
     try:
-        return [_ingest_levering(con, config, map_) for map_ in leveringsmappen(config.raw_dir, config.referentie_dir)]
+        for i, map_ in enumerate(mappen):  # one iteration per delivery; rows are handled set-based
+            if voortgang:
+                voortgang(map_.name, i, len(mappen))
+            verslagen.append(_ingest_levering(con, config, map_))
+        return verslagen
     finally:
         con.close()

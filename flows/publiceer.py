@@ -85,11 +85,15 @@ def opruimen(config: Config) -> list[str]:
 
 
 def git_commit(root: Path) -> str | None:
+    """The code's commit; suffixed '-dirty' when tracked files differ from it."""
     try:
-        uit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=False)
-        return uit.stdout.strip() or None
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=10, check=False).stdout.strip()
+        gewijzigd = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                   capture_output=True, text=True, timeout=10, check=False).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
+    return (commit + ("-dirty" if gewijzigd else "")) if commit else None
 
 
 def huidige_release(config: Config) -> str | None:
@@ -276,7 +280,7 @@ def status_releases(config: Config) -> list[dict]:
         "tijd": r.info["tijd"],
         "status": "actueel" if r.release_id == huidig else "beschikbaar",
         "bevroren": ", ".join(sorted(bevroren.get(r.release_id, []))),
-        "git_commit": (r.info.get("git_commit") or "")[:10],
+        "git_commit": (r.info.get("git_commit") or "")[:10] + ("-dirty" if (r.info.get("git_commit") or "").endswith("-dirty") else ""),
         "rijen": sum(m["rijen"] for m in r.info["marts"].values()),
         "audit": "geslaagd" if r.info.get("validatie", {}).get("geslaagd") else "?",
         "waarschuwingen": len(r.info.get("validatie", {}).get("waarschuwingen", [])),

@@ -105,9 +105,10 @@ def test_rejected_delivery_still_publishes_the_rest_but_exits_1(omgeving):
     assert pub.huidige_release(cfg) is not None
 
 
-def test_a_second_run_is_refused_while_one_is_busy(omgeving):
+@pytest.mark.parametrize("commando", ["run", "ingest", "build", "publiceer"])
+def test_a_second_run_is_refused_while_one_is_busy(omgeving, commando):
     with pipeline.pijplijn_slot(omgeving):
-        uitkomst = runner.invoke(app, ["run", "--quiet"])
+        uitkomst = runner.invoke(app, [commando, "--quiet"])
     assert uitkomst.exit_code == 3
     assert "busy" in uitkomst.output and "did nothing" in uitkomst.output
     assert pub.huidige_release(omgeving) is None

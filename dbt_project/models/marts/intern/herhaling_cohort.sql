@@ -157,7 +157,7 @@ select
         then 100.0 * kwaliteit_niveaus.rol_onbekend_rijen / kwaliteit_niveaus.betrokkenen_rijen
     end as rol_onbekend_pct,
     case when km.definitie_id = 'intergenerationeel'
-        then coalesce(kwaliteit_niveaus.personen_onbekend_geboortejaar, 0)
+        then cast(coalesce(kwaliteit_niveaus.personen_onbekend_geboortejaar, 0) as bigint)
     end as uitgesloten_onbekend_geboortejaar
 from km
 inner join tellingen
