@@ -18,8 +18,9 @@ demo: $(STAMP)
 	$(BIN)/hermelding genereer --regio VT02 --van 2019 --tot 2025 --periode halfjaar --seed 1 --uit data/raw
 	$(BIN)/hermelding run
 
-## test: the whole test suite
+## test: lint, then the whole test suite
 test: $(STAMP)
+	$(BIN)/ruff check flows tests
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

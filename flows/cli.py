@@ -122,10 +122,9 @@ def ingest(quiet: QuietOpt = False) -> None:
 
     Example: [bold]hermelding ingest[/bold]
     """
-    from flows.ingest import ingest as _ingest
-
     from rich.progress import Progress
 
+    from flows.ingest import ingest as _ingest
     from flows.pipeline import PijplijnBezet, pijplijn_slot
 
     _logging(quiet)
@@ -178,7 +177,6 @@ def build(quiet: QuietOpt = False) -> None:
     """
     from flows.build import BuildMislukt, kerncijfers
     from flows.build import build as _build
-
     from flows.pipeline import PijplijnBezet, pijplijn_slot
 
     _logging(quiet)
@@ -304,14 +302,12 @@ def status() -> None:
         console.print(f"Last run: {laatste['gestart']} -> {laatste['status']}: {laatste['bericht']}")
     else:
         console.print("Last run: (none)")
-    wachtend = []
     bekend: set[tuple[str, str]] = set()
     if config.warehouse.exists():
         with open_warehouse(config.warehouse, read_only=True) as con:
             bekend = set(con.execute("select map, inhoud_sha256 from ingest.leveringen").fetchall())
-    for map_ in leveringsmappen(config.raw_dir, config.referentie_dir):
-        if (map_.name, inhoud_hash(map_)) not in bekend:
-            wachtend.append(map_.name)
+    wachtend = [map_.name for map_ in leveringsmappen(config.raw_dir, config.referentie_dir)
+                if (map_.name, inhoud_hash(map_)) not in bekend]
     console.print(f"Deliveries waiting: {', '.join(wachtend) if wachtend else 'none'}")
     tabel = Table(title="Effective configuration")
     for kolom in ("key", "value", "from"):

@@ -474,8 +474,8 @@ def _injecteer_fouten(rng, alle: dict, lijst: list[Periode]) -> tuple[list[dict]
     m = alle[code]["meldingen"]
     dubbel = m.iloc[:3].copy()
     alle[code]["meldingen"] = m = pd.concat([m, dubbel], ignore_index=True)
-    for r in range(len(m) - 3, len(m)):
-        defecten.append({"periode": code, "bestand": "meldingen", "regel": r + 2, "kolom": "melding_id", "regelcode": "dubbel_id"})
+    defecten.extend({"periode": code, "bestand": "meldingen", "regel": r + 2, "kolom": "melding_id",
+                     "regelcode": "dubbel_id"} for r in range(len(m) - 3, len(m)))
     b = alle[code]["betrokkenen"]
     _plant(defecten, code, "betrokkenen", b, kies(b, 5), "melding_id", "M000000000000", "melding_onbekend")
     m2 = alle[code]["meldingen"]
@@ -487,9 +487,8 @@ def _injecteer_fouten(rng, alle: dict, lijst: list[Periode]) -> tuple[list[dict]
     rows = np.sort(rng.choice(kandidaten, 5, replace=False))
     vb = pd.to_datetime(c["datum_veiligheidsbeoordeling"].iloc[rows])
     c.loc[c.index[rows], "datum_start"] = (vb + pd.Timedelta(days=3)).dt.strftime("%Y-%m-%d").to_numpy()
-    for r in rows:  # the later date is the one reported as out of order
-        defecten.append({"periode": code, "bestand": "casussen", "regel": int(r) + 2,
-                         "kolom": "datum_veiligheidsbeoordeling", "regelcode": "datum_volgorde"})
+    defecten.extend({"periode": code, "bestand": "casussen", "regel": int(r) + 2,  # the later date is reported
+                     "kolom": "datum_veiligheidsbeoordeling", "regelcode": "datum_volgorde"} for r in rows)
     # 5: semicolon CSV in Windows-1252 with an extra free-text column (kept out, reported)
     code = codes[5]
     opmaak[code] = {"sep": ";", "encoding": "cp1252"}
@@ -524,7 +523,7 @@ def _afgekeurde_leveringen(rng, alle, lijst, regio, uit, defecten) -> list[Path]
         ("bestand_ontbreekt", None),
         ("kolom_ontbreekt", lambda f: f["meldingen"].drop(columns=["melder"], inplace=True)),
     ]
-    for per, (naam, wijzig) in zip(volgende, gevallen):
+    for per, (naam, wijzig) in zip(volgende, gevallen, strict=False):  # more periods than cases
         frames = frames_voor(per)
         if wijzig:
             wijzig(frames)

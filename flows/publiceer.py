@@ -149,7 +149,7 @@ def _invoer(config: Config) -> list[dict]:
             select levering_id, regio, periode, inhoud_sha256 from ingest.leveringen
             where is_actueel and uitkomst = 'geladen' order by regio, periode_start
         """).fetchall()
-    return [dict(zip(("levering_id", "regio", "periode", "inhoud_sha256"), r)) for r in rijen]
+    return [dict(zip(("levering_id", "regio", "periode", "inhoud_sha256"), r, strict=True)) for r in rijen]
 
 
 def publiceer(config: Config, build_db: Path, audit_samenvatting: dict, extra: dict | None = None) -> Release:

@@ -91,7 +91,7 @@ def test_incomplete_period_is_marked(schone_set, tmp_path):
     ingest(cfg)
     db = build(cfg).build_db
     compleet = query(db, "select periode, bool_and(periode_compleet) c from marts.hermelding_regio_periode group by 1")
-    compleet = dict(zip(compleet.periode, compleet.c))
+    compleet = dict(zip(compleet.periode, compleet.c, strict=True))
     assert compleet["2019KW01"] and compleet["2019HJ01"]
     assert not compleet["2019JJ00"] and not compleet["2019HJ02"] and not compleet["2019KW03"]
 
@@ -139,7 +139,7 @@ def test_every_mart_row_names_its_definition_and_parameters(gebouwd):
         rijen = query(db, f"select definitie_id, definitie_versie from marts.{mart}")
         assert rijen.notna().all().all() and len(rijen) > 0
     d = query(db, "select * from marts.dim_definitie")
-    assert dict(zip(d.definitie_id, d.parameterwaarden))["eerdere_betrokkenheid"] == "36"
+    assert dict(zip(d.definitie_id, d.parameterwaarden, strict=True))["eerdere_betrokkenheid"] == "36"
 
 
 def test_dbt_docs_document_every_model_and_column(gebouwd):
@@ -156,8 +156,7 @@ def test_dbt_docs_document_every_model_and_column(gebouwd):
         gedocumenteerd = manifest["nodes"][sleutel]
         if not gedocumenteerd["description"]:
             ontbrekend.append(sleutel)
-        for kolom in node["columns"]:
-            if not gedocumenteerd["columns"].get(kolom, {}).get("description"):
-                ontbrekend.append(f"{sleutel}.{kolom}")
+        ontbrekend.extend(f"{sleutel}.{kolom}" for kolom in node["columns"]
+                          if not gedocumenteerd["columns"].get(kolom, {}).get("description"))
     assert not ontbrekend
     assert len([k for k in catalog["nodes"] if k.startswith("model.")]) >= 15
