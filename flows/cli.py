@@ -4,6 +4,7 @@ or a failed gate), 2 usage or input error."""
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,19 @@ def _logging(quiet: bool) -> None:
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("great_expectations", "httpx", "prefect"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@contextmanager
+def _alleen(config):
+    """Hold the pipeline lock for a command that writes; exit 3 with the lock owner when another run is busy."""
+    from flows.pipeline import PijplijnBezet, pijplijn_slot
+
+    try:
+        with pijplijn_slot(config):
+            yield
+    except PijplijnBezet as exc:
+        err.print(f"[yellow]BUSY[/yellow] {exc}")
+        raise typer.Exit(EXIT_BEZET) from None
 
 
 def _stil():
@@ -125,21 +139,16 @@ def ingest(quiet: QuietOpt = False) -> None:
     from rich.progress import Progress
 
     from flows.ingest import ingest as _ingest
-    from flows.pipeline import PijplijnBezet, pijplijn_slot
 
     _logging(quiet)
     config = _config()
-    try:
-        with pijplijn_slot(config), Progress(console=console, transient=True, disable=quiet) as voortgang:
-            taak = voortgang.add_task("ingest", total=None)
+    with _alleen(config), Progress(console=console, transient=True, disable=quiet) as voortgang:
+        taak = voortgang.add_task("ingest", total=None)
 
-            def stap(naam, i, n):
-                voortgang.update(taak, description=f"ingest {naam}", completed=i, total=n)
+        def stap(naam, i, n):
+            voortgang.update(taak, description=f"ingest {naam}", completed=i, total=n)
 
-            verslagen = _ingest(config, voortgang=stap)
-    except PijplijnBezet as exc:
-        err.print(f"[yellow]BUSY[/yellow] {exc}")
-        raise typer.Exit(EXIT_BEZET) from None
+        verslagen = _ingest(config, voortgang=stap)
     print_ingest(verslagen, quiet)
     if not quiet:
         console.print(f"Warehouse: {config.warehouse}")
@@ -177,19 +186,14 @@ def build(quiet: QuietOpt = False) -> None:
     """
     from flows.build import BuildMislukt, kerncijfers
     from flows.build import build as _build
-    from flows.pipeline import PijplijnBezet, pijplijn_slot
-
     _logging(quiet)
     config = _config()
     try:
-        with pijplijn_slot(config), console.status("dbt build…") if not quiet else _stil():
+        with _alleen(config), console.status("dbt build…") if not quiet else _stil():
             resultaat = _build(config)
     except BuildMislukt as exc:
         err.print(f"[red]BUILD FAILED[/red] {exc}")
         raise typer.Exit(EXIT_KWALITEIT) from None
-    except PijplijnBezet as exc:
-        err.print(f"[yellow]BUSY[/yellow] {exc}")
-        raise typer.Exit(EXIT_BEZET) from None
     if not quiet:
         console.print(f"dbt build passed ({', '.join(f'{n} {k}' for k, n in sorted(resultaat.aantal.items()))}); "
                       f"build database: {resultaat.build_db}")
@@ -346,19 +350,15 @@ def rollback(release_id: Annotated[str, typer.Argument(help="The release to make
 
     Example: [bold]hermelding rollback 20261128T020000123456Z[/bold]
     """
-    from flows.pipeline import PijplijnBezet, pijplijn_slot
     from flows.publiceer import PublicatieFout, activeer
 
     config = _config()
     try:
-        with pijplijn_slot(config):
+        with _alleen(config):
             activeer(config, release_id)
     except PublicatieFout as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
-    except PijplijnBezet as exc:
-        err.print(f"[yellow]BUSY[/yellow] {exc}")
-        raise typer.Exit(EXIT_BEZET) from None
     console.print(f"Release {release_id} is current again.")
 
 
@@ -373,7 +373,7 @@ def publiceer(
 
     Examples: [bold]hermelding publiceer[/bold]   [bold]hermelding publiceer --bevries 2025KW3[/bold]
     """
-    from flows.pipeline import PijplijnBezet, pijplijn_slot, vingerafdruk
+    from flows.pipeline import vingerafdruk
     from flows.publiceer import PublicatieFout, huidige_release, releases_dir
     from flows.publiceer import bevries as _bevries
     from flows.publiceer import publiceer as _publiceer
@@ -381,7 +381,7 @@ def publiceer(
     _logging(quiet)
     config = _config()
     try:
-        with pijplijn_slot(config):
+        with _alleen(config):
             if bevries:
                 release_id = _bevries(config, bevries)
                 console.print(f"Release {release_id} holds the official figures for {bevries}.")
@@ -403,9 +403,6 @@ def publiceer(
     except PublicatieFout as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
-    except PijplijnBezet as exc:
-        err.print(f"[yellow]BUSY[/yellow] {exc}")
-        raise typer.Exit(EXIT_BEZET) from None
 
 
 @app.command()

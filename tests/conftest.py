@@ -55,3 +55,24 @@ def kopieer_leveringen(bron_cfg, doel_cfg, namen=None):
     for map_ in sorted(bron_cfg.raw_dir.iterdir()):
         if map_.name != "referentie" and (namen is None or map_.name in namen):
             shutil.copytree(map_, doel_cfg.raw_dir / map_.name)
+
+
+def suite_met_extra(monkeypatch, tmp_path, suite_naam: str, expectation: dict) -> None:
+    """Make one Great Expectations suite carry an extra expectation, for this test only."""
+    import json
+
+    from flows import gate
+
+    origineel = gate.suite_pad
+
+    def pad(config, naam):
+        bron = origineel(config, naam)
+        if naam != suite_naam:
+            return bron
+        suite = json.loads(bron.read_text())
+        suite["expectations"].append(expectation)
+        doel = tmp_path / f"{naam}.json"
+        doel.write_text(json.dumps(suite))
+        return doel
+
+    monkeypatch.setattr(gate, "suite_pad", pad)

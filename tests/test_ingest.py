@@ -13,11 +13,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows import gate
 from flows import ingest as ingest_mod
 from flows.contract import KOLOMMEN, LEVERINGSREGELS, RIJREGELS
 from flows.ingest import ingest
-from tests.conftest import REPO, kopieer_leveringen, project_config
+from tests.conftest import REPO, kopieer_leveringen, project_config, suite_met_extra
 
 EERSTE = "VT02_2019HJ01"
 TWEEDE = "VT02_2019HJ02"
@@ -417,25 +416,9 @@ def test_failure_during_commit_leaves_nothing_behind(schone_set, config, monkeyp
 
 # --- the Great Expectations door -------------------------------------------------------------------
 
-def _suite_met(tmp_path, monkeypatch, soort, expectation):
-    origineel = gate.suite_pad
-
-    def pad(config, naam):
-        bron = origineel(config, naam)
-        if naam != f"levering_{soort}":
-            return bron
-        suite = json.loads(bron.read_text())
-        suite["expectations"].append(expectation)
-        doel = tmp_path / f"{naam}.json"
-        doel.write_text(json.dumps(suite))
-        return doel
-
-    monkeypatch.setattr(gate, "suite_pad", pad)
-
-
 def test_critical_door_expectation_rejects_the_delivery(schone_set, config, tmp_path, monkeypatch):
     _eerste_levering(config, schone_set)
-    _suite_met(tmp_path, monkeypatch, "meldingen", {
+    suite_met_extra(monkeypatch, tmp_path, "levering_meldingen", {
         "type": "expect_table_row_count_to_be_between", "kwargs": {"max_value": 10}, "severity": "critical"})
     [v] = ingest(config)
     assert v.regelcode == "kwaliteitspoort" and "expect_table_row_count_to_be_between" in v.reden
@@ -444,7 +427,7 @@ def test_critical_door_expectation_rejects_the_delivery(schone_set, config, tmp_
 
 def test_warning_door_expectation_is_reported_and_loads(schone_set, config, tmp_path, monkeypatch):
     _eerste_levering(config, schone_set)
-    _suite_met(tmp_path, monkeypatch, "betrokkenen", {
+    suite_met_extra(monkeypatch, tmp_path, "levering_betrokkenen", {
         "type": "expect_column_values_to_be_in_set", "kwargs": {"column": "rol", "value_set": ["kind"]},
         "severity": "warning"})
     [v] = ingest(config)

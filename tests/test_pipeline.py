@@ -10,11 +10,11 @@ import pytest
 from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
-from flows import gate, pipeline
+from flows import pipeline
 from flows import publiceer as pub
 from flows.cli import app
 from flows.config import load_config
-from tests.conftest import REPO, kopieer_leveringen, project_config
+from tests.conftest import REPO, kopieer_leveringen, project_config, suite_met_extra
 
 LEVERINGEN = {f"VT02_{j}HJ0{h}" for j in (2022, 2023) for h in (1, 2)}
 runner = CliRunner()
@@ -36,22 +36,6 @@ def omgeving(schone_set, tmp_path, monkeypatch):
     for sleutel in ("raw_dir", "referentie_dir", "warehouse", "build_dir", "marts_dir", "grondwaarheid_dir"):
         monkeypatch.setenv(f"HERMELDING_{sleutel.upper()}", str(getattr(cfg, sleutel)))
     return load_config()
-
-
-def _kapotte_audit(monkeypatch, tmp_path):
-    origineel = gate.suite_pad
-
-    def pad(config, naam):
-        if naam != "audit_reconciliatie":
-            return origineel(config, naam)
-        suite = json.loads(origineel(config, naam).read_text())
-        suite["expectations"].append({"type": "expect_table_row_count_to_be_between", "severity": "critical",
-                                      "kwargs": {"max_value": 0}})
-        doel = tmp_path / f"{naam}.json"
-        doel.write_text(json.dumps(suite))
-        return doel
-
-    monkeypatch.setattr(gate, "suite_pad", pad)
 
 
 def test_nightly_flow_end_to_end_then_nothing_new(omgeving):
@@ -86,7 +70,8 @@ def test_new_delivery_is_published_as_a_new_release(omgeving, schone_set):
 def test_gate_failure_exits_1_and_keeps_the_previous_release(omgeving, monkeypatch, tmp_path):
     cfg = omgeving
     eerste = pipeline.nachtelijke_run()
-    _kapotte_audit(monkeypatch, tmp_path)
+    suite_met_extra(monkeypatch, tmp_path, "audit_reconciliatie", {
+        "type": "expect_table_row_count_to_be_between", "severity": "critical", "kwargs": {"max_value": 0}})
     uitkomst = runner.invoke(app, ["run", "--forceer", "--quiet"])
     assert uitkomst.exit_code == 1, uitkomst.output
     assert "NOT PUBLISHED" in uitkomst.output and "audit_reconciliatie" in uitkomst.output

@@ -12,12 +12,11 @@ import time
 import duckdb
 import pytest
 
-from flows import gate
 from flows import publiceer as pub
 from flows.audit import audit
 from flows.build import build
 from flows.ingest import ingest
-from tests.conftest import REPO, kopieer_leveringen, project_config
+from tests.conftest import REPO, kopieer_leveringen, project_config, suite_met_extra
 
 
 @pytest.fixture(scope="module")
@@ -91,19 +90,9 @@ def test_catalog_shows_the_current_release_with_dbt_docs_as_comments(project):
 def test_failed_audit_publishes_nothing_and_keeps_the_previous_release(project, tmp_path, monkeypatch):
     cfg, db, samenvatting = project
     eerste = pub.publiceer(cfg, db, samenvatting)
-    origineel = gate.suite_pad
-
-    def kapot(config, naam):
-        if naam != "audit_hermelding_regio_periode":
-            return origineel(config, naam)
-        suite = json.loads(origineel(config, naam).read_text())
-        suite["expectations"].append({"type": "expect_column_values_to_be_between", "severity": "critical",
-                                      "kwargs": {"column": "hermelding_pct", "max_value": 1}})
-        doel = tmp_path / f"{naam}.json"
-        doel.write_text(json.dumps(suite))
-        return doel
-
-    monkeypatch.setattr(gate, "suite_pad", kapot)
+    suite_met_extra(monkeypatch, tmp_path, "audit_hermelding_regio_periode", {
+        "type": "expect_column_values_to_be_between", "severity": "critical",
+        "kwargs": {"column": "hermelding_pct", "max_value": 1}})
     uitslag = audit(cfg, db, eerste.pad)
     assert not uitslag.geslaagd
     assert any("hermelding_pct" in k for k in uitslag.kritiek)
