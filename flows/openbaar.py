@@ -207,3 +207,10 @@ SPECIFICATIES: dict[str, Specificatie] = {
         },
     ),
 }
+
+
+def openbare_mart(mart: str, frame: pd.DataFrame, gemeenten: pd.DataFrame, afronding, minimum) -> pd.DataFrame:
+    """Body of the dbt Python models `<mart>_openbaar` (which must read their config themselves: dbt only
+    passes config keys that the model file names literally)."""
+    return openbaar(frame, SPECIFICATIES[mart], afronding=int(afronding), minimum=int(minimum),
+                    regio_ouder=regio_ouders(frame, gemeenten))

@@ -160,3 +160,17 @@ def test_dbt_docs_document_every_model_and_column(gebouwd):
                           if not gedocumenteerd["columns"].get(kolom, {}).get("description"))
     assert not ontbrekend
     assert len([k for k in catalog["nodes"] if k.startswith("model.")]) >= 15
+
+
+def test_disclosure_thresholds_reach_the_public_marts_as_parameters(gebouwd, tmp_path):
+    cfg, standaard_db, _ = gebouwd
+    doel = tmp_path / "streng.duckdb"
+    build(cfg, doel=doel, vars_={"afronding": 10, "minimum_telling": 50})
+    kolommen = "meldingen, hermelding, vervolgmelding, niet_ingedeeld"
+    for db, stap, minimum in ((standaard_db, 5, 10), (doel, 10, 50)):
+        lang = query(db, f"unpivot (select {kolommen} from openbaar.hermelding_regio_periode_openbaar) "
+                         f"on {kolommen} into name kolom value waarde")
+        assert len(lang) > 0 and (lang.waarde % stap == 0).all() and (lang.waarde >= minimum).all()
+    assert (query(doel, "select count(*) n from openbaar.hermelding_regio_periode_openbaar where hermelding is null").n[0]
+            > query(standaard_db, "select count(*) n from openbaar.hermelding_regio_periode_openbaar "
+                                  "where hermelding is null").n[0])

@@ -1,17 +1,9 @@
-"""Public variant of herhaling_cohort: disclosure control as CBS does (flows/openbaar.py).
-Thresholds are dbt vars (afronding, minimum_telling) from hermelding.toml."""
+"""Public variant of herhaling_cohort: disclosure control as CBS does (flows/openbaar.py)."""
 
-from flows.openbaar import SPECIFICATIES, openbaar, regio_ouders
+from flows.openbaar import openbare_mart
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    frame = dbt.ref("herhaling_cohort").df()
-    gemeenten = dbt.ref("dim_gemeente").df()
-    return openbaar(
-        frame,
-        SPECIFICATIES["herhaling_cohort"],
-        afronding=int(dbt.config.get("afronding")),
-        minimum=int(dbt.config.get("minimum_telling")),
-        regio_ouder=regio_ouders(frame, gemeenten),
-    )
+    return openbare_mart("herhaling_cohort", dbt.ref("herhaling_cohort").df(), dbt.ref("dim_gemeente").df(),
+                         dbt.config.get("afronding"), dbt.config.get("minimum_telling"))

@@ -1,17 +1,9 @@
-"""Public variant of intergenerationeel_regio_periode: disclosure control as CBS does (flows/openbaar.py).
-Thresholds are dbt vars (afronding, minimum_telling) from hermelding.toml."""
+"""Public variant of intergenerationeel_regio_periode: disclosure control as CBS does (flows/openbaar.py)."""
 
-from flows.openbaar import SPECIFICATIES, openbaar, regio_ouders
+from flows.openbaar import openbare_mart
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    frame = dbt.ref("intergenerationeel_regio_periode").df()
-    gemeenten = dbt.ref("dim_gemeente").df()
-    return openbaar(
-        frame,
-        SPECIFICATIES["intergenerationeel_regio_periode"],
-        afronding=int(dbt.config.get("afronding")),
-        minimum=int(dbt.config.get("minimum_telling")),
-        regio_ouder=regio_ouders(frame, gemeenten),
-    )
+    return openbare_mart("intergenerationeel_regio_periode", dbt.ref("intergenerationeel_regio_periode").df(), dbt.ref("dim_gemeente").df(),
+                         dbt.config.get("afronding"), dbt.config.get("minimum_telling"))
