@@ -239,7 +239,7 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
             insert into ingest.leveringen values (?, ?, ?, ?, ?, ?, ?, ?, 'afgewezen', ?, false, null)
         """, [levering_id, naam, regio, periode.code if periode else None, periode.start if periode else None,
               periode.eind if periode else None, inhoud, datetime.now(), str(fout)])
-        log.error("Delivery %s REJECTED: %s", naam, fout)
+        log.debug("Delivery %s rejected: %s", naam, fout)  # reported by the caller (CLI or flow task)
         return LeveringVerslag(naam, "afgewezen", levering_id=levering_id, regelcode=fout.regelcode,
                                reden=str(fout), bestanden=verslagen)
 
