@@ -36,6 +36,7 @@ def dbt_vars(config: Config) -> dict:
     return {
         "lookback_maanden": config.lookback_maanden or None,
         "horizons_maanden": list(config.horizons_maanden),
+        "horizons_pleger": list(config.horizons_pleger),
         "horizons_intergenerationeel": list(config.horizons_intergenerationeel),
         "afronding": int(config.afronding),
         "minimum_telling": int(config.minimum_telling),

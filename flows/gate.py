@@ -64,9 +64,13 @@ def laad_suite(config: Config, naam: str):
 
 
 def codelijst_parameters() -> dict[str, list[str]]:
+    """Suite parameters from their one home: code lists and municipalities (dbt seeds), columns (contract)."""
+    from flows.contract import KOLOMMEN
+
     params = {f"codes_{lijst}": list(referentie.codelijst(lijst))
               for lijst in ("aard_geweld", "melder", "rol", "geslacht", "besluit")}
     params["gemeentecodes"] = list(referentie.gemeentecodes())
+    params |= {f"kolommen_{soort}": list(kolommen) for soort, kolommen in KOLOMMEN.items()}
     return params
 
 

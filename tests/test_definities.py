@@ -174,3 +174,15 @@ def test_disclosure_thresholds_reach_the_public_marts_as_parameters(gebouwd, tmp
     assert (query(doel, "select count(*) n from openbaar.hermelding_regio_periode_openbaar where hermelding is null").n[0]
             > query(standaard_db, "select count(*) n from openbaar.hermelding_regio_periode_openbaar "
                                   "where hermelding is null").n[0])
+
+
+def test_dbt_var_defaults_equal_the_configuration():
+    """hermelding.toml is the one home of the parameters; the dbt defaults (for running dbt by hand) mirror it."""
+    import yaml
+
+    from flows.build import dbt_vars
+    from flows.config import load_config
+    from tests.conftest import REPO
+
+    standaard = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+    assert dbt_vars(load_config(REPO)) == standaard

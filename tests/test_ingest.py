@@ -436,11 +436,17 @@ def test_warning_door_expectation_is_reported_and_loads(schone_set, config, tmp_
     assert tabel(config, "select count(*) n from ingest.waarschuwingen").n[0] >= 1
 
 
-def test_door_suites_reference_code_lists_as_parameters_not_copies():
+def test_door_suites_reference_code_lists_and_columns_as_parameters_not_copies():
+    gecontroleerd = 0
     for pad in (REPO / "expectations" / "expectations").glob("levering_*.json"):
         for e in json.loads(pad.read_text())["expectations"]:
             if e["type"] == "expect_column_values_to_be_in_set":
                 assert "$PARAMETER" in e["kwargs"]["value_set"], (pad.name, e)
+                gecontroleerd += 1
+            if e["type"] == "expect_table_columns_to_match_set":
+                assert "$PARAMETER" in e["kwargs"]["column_set"], (pad.name, e)
+                gecontroleerd += 1
+    assert gecontroleerd >= 8
 
 
 # --- the written contract matches the code -------------------------------------------------------
