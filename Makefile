@@ -21,10 +21,12 @@ demo: $(STAMP)
 ## test: lint, then the whole test suite
 test: $(STAMP)
 	$(BIN)/ruff check flows tests
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check flows tests
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
 
 ## constraints: re-pin the tested versions after changing pyproject.toml
 constraints: $(STAMP)

@@ -128,7 +128,7 @@ km as (
     select
         op_horizon.*,
         -- only defined strictly between 0 and 1 (the interval is null at 0 and 1)
-        case when overleving > 0 and overleving < 1 then ln(overleving) end as log_s
+        case when op_horizon.overleving > 0 and op_horizon.overleving < 1 then ln(op_horizon.overleving) end as log_s
     from op_horizon
 )
 

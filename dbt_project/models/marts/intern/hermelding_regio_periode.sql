@@ -60,7 +60,7 @@ select
     case per_regio.regiotype
         when 'gemeente' then gemeenten.gemeentenaam
         when 'vt_regio' then 'Veilig Thuis ' || coalesce(
-            (select any_value(vt_regionaam) from gemeenten as g where g.vt_regio = per_regio.regiocode),
+            (select any_value(g.vt_regionaam) from gemeenten as g where g.vt_regio = per_regio.regiocode),
             per_regio.regiocode)
         else 'Alle regio''s in de gegevens'
     end as regionaam,
