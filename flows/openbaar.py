@@ -155,14 +155,15 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
 
 
 def regio_ouders(frame: pd.DataFrame, gemeenten: pd.DataFrame) -> pd.DataFrame:
-    """(kind, ouder) pairs of reporting regions present in the frame: municipality -> VT region -> TOTAAL."""
+    """(kind, ouder) pairs of reporting regions present in the frame: municipality -> VT region -> total.
+    The levels themselves are made by the dbt macro regio_niveaus; the total's code is read from the frame."""
     aanwezig = frame[["regiotype", "regiocode"]].drop_duplicates()
     gm = aanwezig[aanwezig["regiotype"] == "gemeente"].merge(gemeenten[["gemeentecode", "vt_regio"]],
                                                               left_on="regiocode", right_on="gemeentecode")
     vt = aanwezig[aanwezig["regiotype"] == "vt_regio"]
-    paren = [pd.DataFrame({"kind": gm["regiocode"], "ouder": gm["vt_regio"]})]
-    if (aanwezig["regiotype"] == "totaal").any():
-        paren.append(pd.DataFrame({"kind": vt["regiocode"], "ouder": "TOTAAL"}))
+    totalen = aanwezig.loc[aanwezig["regiotype"] == "totaal", "regiocode"]  # at most one
+    paren = [pd.DataFrame({"kind": gm["regiocode"], "ouder": gm["vt_regio"]}),
+             *(pd.DataFrame({"kind": vt["regiocode"], "ouder": totaal}) for totaal in totalen)]
     paren = pd.concat(paren, ignore_index=True)
     return paren[paren["ouder"].isin(aanwezig["regiocode"])]
 

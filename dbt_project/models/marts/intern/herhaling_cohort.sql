@@ -22,11 +22,7 @@ definities as (
 ),
 
 niveaus as (
-    select 'gemeente' as regiotype, gemeentecode as regiocode, * from subjecten
-    union all
-    select 'vt_regio', regio, * from subjecten
-    union all
-    select 'totaal', 'TOTAAL', * from subjecten
+    {{ regio_niveaus('subjecten') }}
 ),
 
 groepen as (
@@ -117,10 +113,8 @@ kwaliteit_niveaus as (
         sum(rol_onbekend_rijen) as rol_onbekend_rijen,
         sum(personen_onbekend_geboortejaar) as personen_onbekend_geboortejaar
     from (
-        select 'gemeente' as regiotype, gemeentecode as regiocode, * from kwaliteit
-        union all select 'vt_regio', regio, * from kwaliteit
-        union all select 'totaal', 'TOTAAL', * from kwaliteit
-    )
+        {{ regio_niveaus('kwaliteit') }}
+    ) as kwaliteit_per_niveau
     group by regiotype, regiocode, periode
 ),
 

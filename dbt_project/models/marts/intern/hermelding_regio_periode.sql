@@ -29,11 +29,7 @@ met_bevolking as (
 ),
 
 niveaus as (
-    select 'gemeente' as regiotype, gemeentecode as regiocode, * exclude (regio, gemeentecode) from met_bevolking
-    union all
-    select 'vt_regio', regio, * exclude (regio, gemeentecode) from met_bevolking
-    union all
-    select 'totaal', 'TOTAAL', * exclude (regio, gemeentecode) from met_bevolking
+    {{ regio_niveaus('met_bevolking', uitsluiten=['regio', 'gemeentecode']) }}
 ),
 
 per_regio as (

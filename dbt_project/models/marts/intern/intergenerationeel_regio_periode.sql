@@ -56,9 +56,7 @@ basis as (
 ),
 
 niveaus as (
-    select 'gemeente' as regiotype, gemeentecode as regiocode, * from basis
-    union all select 'vt_regio', regio, * from basis
-    union all select 'totaal', 'TOTAAL', * from basis
+    {{ regio_niveaus('basis') }}
 ),
 
 per_regio as (
