@@ -115,7 +115,7 @@ def _context(config: Config):
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    gate._context()  # quiets GX logging
+    gate.stil_gx_logging()
     root = config.build_dir / "gx"
     root.mkdir(parents=True, exist_ok=True)
     yml = root / "great_expectations.yml"
@@ -139,19 +139,11 @@ def audit(config: Config, build_db: Path, vorige_release: Path | None = None) ->
     resultaat = AuditResultaat()
     for naam, frame in frames.items():
         suite = context.suites.add_or_update(gate.laad_suite(config, naam))
-        try:
-            asset = bron.get_asset(naam)
-        except LookupError:
-            asset = bron.add_dataframe_asset(naam)
-        batch_def = asset.batch_definitions[0] if asset.batch_definitions else asset.add_batch_definition_whole_dataframe("geheel")
-        definitie = context.validation_definitions.add_or_update(gx.ValidationDefinition(name=naam, data=batch_def, suite=suite))
+        definitie = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=naam, data=gate.batch_definitie(bron, naam), suite=suite))
         uitkomst = definitie.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
         resultaat.suites[naam] = bool(uitkomst.success)
-        for res in uitkomst.results:
-            if not res.success:
-                tekst = f"{naam}: {gate._beschrijf(res)}"
-                is_kritiek = str(res.expectation_config.severity.value) == "critical"
-                (resultaat.kritiek if is_kritiek else resultaat.waarschuwingen).append(tekst)
+        gate.verdeel(naam, uitkomst.results, resultaat.kritiek, resultaat.waarschuwingen)
     context.build_data_docs()
     resultaat.data_docs = config.build_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     (config.build_dir / "audit.json").write_text(json.dumps(resultaat.samenvatting(), indent=1), encoding="utf-8")

@@ -37,13 +37,20 @@ class GateResultaat:
         return not self.kritiek
 
 
+def stil_gx_logging() -> None:
+    """GX logs every step at INFO; the pipeline reports results itself."""
+    import great_expectations  # noqa: F401 - its loggers exist once it is imported
+
+    for naam in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")] + ["great_expectations"]:
+        logging.getLogger(naam).setLevel(logging.ERROR)
+
+
 @lru_cache
 def _context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    for naam in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")] + ["great_expectations"]:
-        logging.getLogger(naam).setLevel(logging.ERROR)
+    stil_gx_logging()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
@@ -74,7 +81,7 @@ def codelijst_parameters() -> dict[str, list[str]]:
     return params
 
 
-def _beschrijf(res) -> str:
+def beschrijf(res) -> str:
     cfg = res.expectation_config
     kolom = cfg.kwargs.get("column") or cfg.kwargs.get("column_list") or ""
     toelichting = (cfg.meta or {}).get("toelichting", "")
@@ -88,25 +95,32 @@ def _beschrijf(res) -> str:
 def valideer_frame(config: Config, suite_naam: str, frame: pd.DataFrame,
                    parameters: dict | None = None) -> GateResultaat:
     context = _context()
-    naam = f"frame_{suite_naam}"
     try:
-        asset = context.data_sources.get("hermelding").get_asset(naam)
+        databron = context.data_sources.get("hermelding")
     except (KeyError, ValueError, LookupError):
-        try:
-            ds = context.data_sources.get("hermelding")
-        except (KeyError, ValueError, LookupError):
-            ds = context.data_sources.add_pandas("hermelding")
-        asset = ds.add_dataframe_asset(naam)
-    batch_def = asset.batch_definitions[0] if asset.batch_definitions else asset.add_batch_definition_whole_dataframe("geheel")
-    batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
+        databron = context.data_sources.add_pandas("hermelding")
+    batch = batch_definitie(databron, f"frame_{suite_naam}").get_batch(batch_parameters={"dataframe": frame})
     resultaat = batch.validate(laad_suite(config, suite_naam), expectation_parameters=parameters or {})
     uit = GateResultaat(aantal=len(resultaat.results), resultaten=[resultaat])
-    for res in resultaat.results:
-        if res.success:
-            continue
-        tekst = f"{suite_naam}: {_beschrijf(res)}"
-        (uit.kritiek if str(res.expectation_config.severity.value) == "critical" else uit.waarschuwingen).append(tekst)
+    verdeel(suite_naam, resultaat.results, uit.kritiek, uit.waarschuwingen)
     return uit
+
+
+def batch_definitie(databron, naam: str):
+    """The whole-dataframe batch definition of a pandas asset, created on first use."""
+    try:
+        asset = databron.get_asset(naam)
+    except LookupError:
+        asset = databron.add_dataframe_asset(naam)
+    return asset.batch_definitions[0] if asset.batch_definitions else asset.add_batch_definition_whole_dataframe("geheel")
+
+
+def verdeel(suite_naam: str, resultaten, kritiek: list[str], waarschuwingen: list[str]) -> None:
+    """Sort failed expectations by their GX severity: critical blocks, warning is reported."""
+    for res in resultaten:
+        if not res.success:
+            tekst = f"{suite_naam}: {beschrijf(res)}"
+            (kritiek if str(res.expectation_config.severity.value) == "critical" else waarschuwingen).append(tekst)
 
 
 def valideer_levering(con: duckdb.DuckDBPyConnection, config: Config) -> GateResultaat:
