@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
@@ -100,22 +99,24 @@ def test_a_second_run_is_refused_while_one_is_busy(omgeving, commando):
 
 
 def test_a_second_run_waits_for_the_lock_when_configured(omgeving):
-    cfg = omgeving.with_overrides(lock_wachttijd_seconden=10)
-    vrij = threading.Event()
+    cfg = omgeving.with_overrides(lock_wachttijd_seconden=30)
+    vastgepakt, los = threading.Event(), threading.Event()
+    volgorde: list[str] = []
 
-    def houd_vast():
+    def eerste_run():
         with pipeline.pijplijn_slot(cfg):
-            vrij.wait(5)
+            vastgepakt.set()
+            los.wait(10)
+            volgorde.append("eerste klaar")
 
-    draad = threading.Thread(target=houd_vast)
+    draad = threading.Thread(target=eerste_run)
     draad.start()
-    time.sleep(0.2)
-    threading.Timer(0.5, vrij.set).start()
-    begin = time.monotonic()
-    with pipeline.pijplijn_slot(cfg):
-        gewacht = time.monotonic() - begin
+    assert vastgepakt.wait(10)
+    threading.Timer(0.3, los.set).start()
+    with pipeline.pijplijn_slot(cfg):  # blocks until the first run lets go, instead of refusing
+        volgorde.append("tweede begint")
     draad.join()
-    assert gewacht >= 0.3
+    assert volgorde == ["eerste klaar", "tweede begint"]
 
 
 def test_retries_only_for_transient_failures():
