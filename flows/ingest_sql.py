@@ -87,8 +87,7 @@ def bsn_telling(con: duckdb.DuckDBPyConnection, tabel: str) -> list[tuple[str, i
 
 
 def valideer(con: duckdb.DuckDBPyConnection, regio: str, periode_start, periode_eind) -> None:
-    """Build schoon_* and overtredingen for the ruw_* tables of one delivery."""
-    con.execute(MACROS)
+    """Build schoon_* and overtredingen for the ruw_* tables of one delivery (MACROS installed by the caller)."""
     params = {"regio": regio, "start": periode_start, "eind": periode_eind, "jaar": periode_eind.year}
     # Rows of other current deliveries of this region (a correction's predecessor is not one of them).
     con.execute("""
