@@ -133,7 +133,9 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
         for k in (*spec.tellingen, *spec.afgeleid):
             uit[f"{k}_vlag"] = pd.Series(dtype=object)
         return uit
-    frame = frame.reset_index(drop=True)
+    # a fixed row order: secondary suppression breaks ties by cell number, so the same input must give
+    # the same cells whatever order the database returned the rows in
+    frame = frame.sort_values(list(spec.sleutel)).reset_index(drop=True)
     cellen = lange_cellen(frame, spec)
     groepen = additieve_relaties(frame, cellen, spec, regio_ouder)
     beveiligd = beveilig_cellen(cellen, groepen, afronding, minimum)
