@@ -16,16 +16,16 @@ $(STAMP): pyproject.toml constraints.txt
 ## demo: generate the Drenthe demo deliveries and run the whole nightly flow once on them
 demo: $(STAMP)
 	$(BIN)/hermelding genereer --regio VT02 --van 2019 --tot 2025 --periode halfjaar --seed 1 --uit data/raw
-	$(BIN)/hermelding run
+	$(BIN)/hermelding draai
 
 ## test: lint, then the whole test suite
 test: $(STAMP)
-	$(BIN)/ruff check flows tests
+	$(BIN)/ruff check hermelding flows tests
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check flows tests
+	$(BIN)/ruff check hermelding flows tests
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
 
 ## constraints: re-pin the tested versions after changing pyproject.toml

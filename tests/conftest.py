@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.config import load_config
-from flows.genereer import genereer
+from hermelding.config import load_config
+from hermelding.generator import genereer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -50,6 +50,16 @@ def fouten_set(tmp_path_factory):
     return cfg, res
 
 
+def laad_flows():
+    """flows/nachtelijk.py (not an installed package), loaded as the command line and Prefect load it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hermelding_flows_nachtelijk", REPO / "flows" / "nachtelijk.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def kopieer_leveringen(bron_cfg, doel_cfg, namen=None):
     """Copy (some) delivery folders of a generated set into a test's own raw_dir."""
     for map_ in sorted(bron_cfg.raw_dir.iterdir()):
@@ -61,7 +71,7 @@ def suite_met_extra(monkeypatch, tmp_path, suite_naam: str, expectation: dict) -
     """Make one Great Expectations suite carry an extra expectation, for this test only."""
     import json
 
-    from flows import gate
+    from hermelding import gate
 
     origineel = gate.suite_pad
 

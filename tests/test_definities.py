@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 
-from flows.build import build, dbt
-from flows.genereer import grondwaarheid
-from flows.ingest import ingest
+from hermelding.build import build, dbt
+from hermelding.generator import grondwaarheid
+from hermelding.ingest import ingest
 from tests.conftest import kopieer_leveringen, project_config
 
 
@@ -180,8 +180,8 @@ def test_dbt_var_defaults_equal_the_configuration():
     """hermelding.toml is the one home of the parameters; the dbt defaults (for running dbt by hand) mirror it."""
     import yaml
 
-    from flows.build import dbt_vars
-    from flows.config import load_config
+    from hermelding.build import dbt_vars
+    from hermelding.config import load_config
     from tests.conftest import REPO
 
     standaard = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())["vars"]

@@ -7,8 +7,8 @@ import hashlib
 import pandas as pd
 import pytest
 
-from flows.contract import KOLOMMEN, LEVERING_RE
-from flows.genereer import genereer
+from hermelding.contract import KOLOMMEN, LEVERING_RE
+from hermelding.generator import genereer
 from tests.conftest import project_config
 
 

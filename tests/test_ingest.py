@@ -13,9 +13,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows import ingest as ingest_mod
-from flows.contract import KOLOMMEN, LEVERINGSREGELS, RIJREGELS
-from flows.ingest import ingest
+from hermelding import ingest as ingest_mod
+from hermelding.contract import KOLOMMEN, LEVERINGSREGELS, RIJREGELS
+from hermelding.ingest import ingest
 from tests.conftest import REPO, kopieer_leveringen, project_config, suite_met_extra
 
 EERSTE = "VT02_2019HJ01"

@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.openbaar import SPECIFICATIES, VLAG_PRIMAIR, VLAG_SECUNDAIR, openbaar, regio_ouders
+from hermelding.disclosure import SPECIFICATIES, VLAG_PRIMAIR, VLAG_SECUNDAIR, openbaar, regio_ouders
 
 SPEC = SPECIFICATIES["hermelding_regio_periode"]
 DELEN = ["eerste_melding", "hermelding_een_bekend", "hermelding_meerdere_bekend", "vervolg_tijdens_vb",

@@ -9,11 +9,14 @@ import pytest
 from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
-from flows import pipeline
-from flows import publiceer as pub
-from flows.cli import app
-from flows.config import load_config
-from tests.conftest import REPO, kopieer_leveringen, project_config, suite_met_extra
+from hermelding import nightly
+from hermelding import publish as pub
+from hermelding.cli import app
+from hermelding.config import load_config
+from hermelding.state import last_run_path, pipeline_lock
+from tests.conftest import REPO, kopieer_leveringen, laad_flows, project_config, suite_met_extra
+
+flows = laad_flows()
 
 LEVERINGEN = {f"VT02_{j}HJ0{h}" for j in (2022, 2023) for h in (1, 2)}
 runner = CliRunner()
@@ -39,11 +42,11 @@ def omgeving(schone_set, tmp_path, monkeypatch):
 
 def test_nightly_flow_end_to_end_then_nothing_new(omgeving):
     cfg = omgeving
-    eerste = pipeline.nachtelijke_run()
+    eerste = flows.nachtelijke_run()
     assert eerste.status == "gepubliceerd" and eerste.exit_code == 0
     assert pub.huidige_release(cfg) == eerste.release_id
     assert [v["uitkomst"] for v in eerste.leveringen] == ["geladen"] * 4
-    laatste = json.loads(pipeline.laatste_run_pad(cfg).read_text())
+    laatste = json.loads(last_run_path(cfg).read_text())
     assert laatste["status"] == "gepubliceerd" and laatste["release_id"] == eerste.release_id
 
     from prefect.artifacts import Artifact
@@ -51,31 +54,31 @@ def test_nightly_flow_end_to_end_then_nothing_new(omgeving):
     artefact = Artifact.get("hermelding-run")
     assert artefact is not None and eerste.release_id in artefact.data and "Hermelding % per gemeente" in artefact.data
 
-    tweede = pipeline.nachtelijke_run()
+    tweede = flows.nachtelijke_run()
     assert tweede.status == "niets_nieuw" and tweede.release_id == eerste.release_id
     assert [r.release_id for r in pub.alle_releases(cfg)] == [eerste.release_id]
-    assert not (cfg.build_dir / "hermelding_build.duckdb").stat().st_mtime > pipeline.laatste_run_pad(cfg).stat().st_mtime
+    assert not (cfg.build_dir / "hermelding_build.duckdb").stat().st_mtime > last_run_path(cfg).stat().st_mtime
 
 
 def test_new_delivery_is_published_as_a_new_release(omgeving, schone_set):
     cfg = omgeving
-    eerste = pipeline.nachtelijke_run()
+    eerste = flows.nachtelijke_run()
     kopieer_leveringen(schone_set[0], cfg, {"VT02_2024HJ01"})
-    tweede = pipeline.nachtelijke_run()
+    tweede = flows.nachtelijke_run()
     assert tweede.status == "gepubliceerd" and tweede.release_id != eerste.release_id
     assert [v["map"] for v in tweede.leveringen if v["uitkomst"] == "geladen"] == ["VT02_2024HJ01"]
 
 
 def test_gate_failure_exits_1_and_keeps_the_previous_release(omgeving, monkeypatch, tmp_path):
     cfg = omgeving
-    eerste = pipeline.nachtelijke_run()
+    eerste = flows.nachtelijke_run()
     suite_met_extra(monkeypatch, tmp_path, "audit_reconciliatie", {
         "type": "expect_table_row_count_to_be_between", "severity": "critical", "kwargs": {"max_value": 0}})
-    uitkomst = runner.invoke(app, ["run", "--forceer", "--quiet"])
+    uitkomst = runner.invoke(app, ["draai", "--forceer", "--stil"])
     assert uitkomst.exit_code == 1, uitkomst.output
     assert "NOT PUBLISHED" in uitkomst.output and "audit_reconciliatie" in uitkomst.output
     assert pub.huidige_release(cfg) == eerste.release_id
-    assert json.loads(pipeline.laatste_run_pad(cfg).read_text())["status"] == "geweigerd"
+    assert json.loads(last_run_path(cfg).read_text())["status"] == "geweigerd"
 
 
 def test_rejected_delivery_still_publishes_the_rest_but_exits_1(omgeving):
@@ -83,16 +86,16 @@ def test_rejected_delivery_still_publishes_the_rest_but_exits_1(omgeving):
     map_ = cfg.raw_dir / "VT02_2024HJ01"
     map_.mkdir()
     (map_ / "meldingen.csv").write_text("melding_id\nM1\n")
-    uitkomst = runner.invoke(app, ["run", "--quiet"])
+    uitkomst = runner.invoke(app, ["draai", "--stil"])
     assert uitkomst.exit_code == 1
     assert "VT02_2024HJ01" in uitkomst.output
     assert pub.huidige_release(cfg) is not None
 
 
-@pytest.mark.parametrize("commando", ["run", "ingest", "build", "publiceer"])
+@pytest.mark.parametrize("commando", ["draai", "inlezen", "bouw", "publiceer"])
 def test_a_second_run_is_refused_while_one_is_busy(omgeving, commando):
-    with pipeline.pijplijn_slot(omgeving):
-        uitkomst = runner.invoke(app, [commando, "--quiet"])
+    with pipeline_lock(omgeving):
+        uitkomst = runner.invoke(app, [commando, "--stil"])
     assert uitkomst.exit_code == 3
     assert "busy" in uitkomst.output and "did nothing" in uitkomst.output
     assert pub.huidige_release(omgeving) is None
@@ -104,7 +107,7 @@ def test_a_second_run_waits_for_the_lock_when_configured(omgeving):
     volgorde: list[str] = []
 
     def eerste_run():
-        with pipeline.pijplijn_slot(cfg):
+        with pipeline_lock(cfg):
             vastgepakt.set()
             los.wait(10)
             volgorde.append("eerste klaar")
@@ -113,7 +116,7 @@ def test_a_second_run_waits_for_the_lock_when_configured(omgeving):
     draad.start()
     assert vastgepakt.wait(10)
     threading.Timer(0.3, los.set).start()
-    with pipeline.pijplijn_slot(cfg):  # blocks until the first run lets go, instead of refusing
+    with pipeline_lock(cfg):  # blocks until the first run lets go, instead of refusing
         volgorde.append("tweede begint")
     draad.join()
     assert volgorde == ["eerste klaar", "tweede begint"]
@@ -127,15 +130,15 @@ def test_retries_only_for_transient_failures():
         def result(self):
             raise self.fout
 
-    assert pipeline._tijdelijk(None, None, Toestand(OSError("I/O error")))
-    assert not pipeline._tijdelijk(None, None, Toestand(pipeline.KwaliteitsFout("gate")))
-    assert not pipeline._tijdelijk(None, None, Toestand(ValueError("bug")))
+    assert flows.transient(None, None, Toestand(OSError("I/O error")))
+    assert not flows.transient(None, None, Toestand(nightly.QualityFailure("gate")))
+    assert not flows.transient(None, None, Toestand(ValueError("bug")))
 
 
 def test_deployment_carries_the_configured_schedule(omgeving, monkeypatch):
     monkeypatch.setenv("HERMELDING_SCHEMA_CRON", "30 3 * * 1-5")
     cfg = load_config()
-    deployment = pipeline.deployment(cfg)
+    deployment = flows.deployment(cfg)
     [schema] = deployment.schedules
     assert schema.schedule.cron == "30 3 * * 1-5" and schema.schedule.timezone == "Europe/Amsterdam"
     assert deployment.concurrency_limit == 1
@@ -150,7 +153,7 @@ def test_status_shows_release_last_run_waiting_deliveries_and_config_sources(omg
 
 
 def test_sql_reads_the_current_release(omgeving):
-    pipeline.nachtelijke_run()
+    flows.nachtelijke_run()
     query = ("select regiocode, meldingen from openbaar.hermelding_regio_periode_openbaar "
              "where periode = '2023JJ00' and regiotype = 'vt_regio'")
     uitkomst = runner.invoke(app, ["sql", "--csv", query])
@@ -160,15 +163,28 @@ def test_sql_reads_the_current_release(omgeving):
     assert runner.invoke(app, ["sql", "select * from bestaat_niet"]).exit_code == 2
 
 
-@pytest.mark.parametrize("commando", ["genereer", "ingest", "build", "run", "serve", "status", "releases", "rollback",
-                                      "publiceer", "sql"])
+COMMANDS = ["genereer", "inlezen", "bouw", "draai", "serveer", "status", "releases", "terugzetten", "publiceer", "sql"]
+
+
+@pytest.mark.parametrize("commando", COMMANDS)
 def test_every_command_has_help_with_an_example(commando):
     uitkomst = runner.invoke(app, [commando, "--help"], env={"COLUMNS": "200"})
     assert uitkomst.exit_code == 0
     assert "Example" in uitkomst.output
 
 
+def test_the_command_list_shows_dutch_names_only_and_old_spellings_still_work():
+    lijst = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
+    for naam in COMMANDS:
+        assert naam in lijst
+    for oud, nieuw in {"ingest": "inlezen", "build": "bouw", "run": "draai", "serve": "serveer",
+                       "rollback": "terugzetten"}.items():
+        assert f" {oud} " not in lijst  # hidden alias
+        hulp = runner.invoke(app, [oud, "--help"], env={"COLUMNS": "200"})
+        assert hulp.exit_code == 0 and f"hermelding {nieuw}" in hulp.output
+
+
 def test_serve_without_a_server_explains_both_ways(monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    uitkomst = runner.invoke(app, ["serve"])
+    uitkomst = runner.invoke(app, ["serveer"])
     assert uitkomst.exit_code == 2 and "prefect server start" in uitkomst.output and "cron" in uitkomst.output

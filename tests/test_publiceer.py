@@ -12,10 +12,10 @@ import time
 import duckdb
 import pytest
 
-from flows import publiceer as pub
-from flows.audit import audit
-from flows.build import build
-from flows.ingest import ingest
+from hermelding import publish as pub
+from hermelding.audit import audit
+from hermelding.build import build
+from hermelding.ingest import ingest
 from tests.conftest import REPO, kopieer_leveringen, project_config, suite_met_extra
 
 
@@ -131,9 +131,9 @@ def test_retention_keeps_the_last_n_and_every_frozen_release(project):
 
 PUBLICEER_SCRIPT = textwrap.dedent("""
     import json, pathlib, sys
-    from flows.config import load_config
-    from flows.build import build_db
-    from flows.publiceer import publiceer
+    from hermelding.config import load_config
+    from hermelding.build import build_db
+    from hermelding.publish import publiceer
     cfg = load_config()
     samenvatting = json.loads(pathlib.Path(sys.argv[1]).read_text())
     print(publiceer(cfg, build_db(cfg), samenvatting).release_id)

@@ -1,6 +1,6 @@
-"""Public variant of intergenerationeel_regio_periode: disclosure control as CBS does (flows/openbaar.py)."""
+"""Public variant of intergenerationeel_regio_periode: disclosure control as CBS does (hermelding/disclosure.py)."""
 
-from flows.openbaar import openbare_mart
+from hermelding.disclosure import openbare_mart
 
 
 def model(dbt, session):

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from flows import referentie
-from flows.periode import Periode, perioden
+from hermelding import reference as referentie
+from hermelding.periode import Periode, perioden
 
 # Volumes, tuned so that Drenthe (schaal 1) gets ~1,900-2,200 meldingen a year, ~30-40% hermelding
 # and ~25% vervolgmelding (CBS 85361NED).

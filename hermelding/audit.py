@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from flows import gate
-from flows.config import Config
-from flows.openbaar import SPECIFICATIES, additieve_relaties, lange_cellen, regio_ouders
+from hermelding import gate
+from hermelding.config import Config
+from hermelding.disclosure import SPECIFICATIES, additieve_relaties, lange_cellen, regio_ouders
 
 log = logging.getLogger(__name__)
 

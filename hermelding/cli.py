@@ -1,5 +1,9 @@
-"""The `hermelding` command line. Exit codes: 0 success, 1 data-quality failure (a rejected delivery
-or a failed gate), 2 usage or input error."""
+"""The `hermelding` command line: a thin layer over the library (parse options, call one library
+function, print its result). Command and option names are Dutch (docs/conventions.md); the earlier
+English spellings still work as hidden aliases.
+
+Exit codes: 0 success (or nothing new), 1 data-quality failure (a rejected delivery or a failed gate),
+2 usage or input error, 3 another run is busy."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.config import ConfigError, load_config
+from hermelding.config import ConfigError, load_config
 
 EXIT_OK, EXIT_KWALITEIT, EXIT_INVOER, EXIT_BEZET = 0, 1, 2, 3
 
@@ -41,12 +45,12 @@ def _logging(quiet: bool) -> None:
 @contextmanager
 def _alleen(config):
     """Hold the pipeline lock for a command that writes; exit 3 with the lock owner when another run is busy."""
-    from flows.pipeline import PijplijnBezet, pijplijn_slot
+    from hermelding.state import PipelineBusy, pipeline_lock
 
     try:
-        with pijplijn_slot(config):
+        with pipeline_lock(config):
             yield
-    except PijplijnBezet as exc:
+    except PipelineBusy as exc:
         err.print(f"[yellow]BUSY[/yellow] {exc}")
         raise typer.Exit(EXIT_BEZET) from None
 
@@ -57,10 +61,20 @@ def _stil():
     return nullcontext()
 
 
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only print problems (for cron).")]
+QuietOpt = Annotated[bool, typer.Option("--stil", "--quiet", "-q", help="Only print problems (for cron).")]
 
 
-@app.command()
+def command(name: str, *aliases: str):
+    """Register a command under its Dutch name, and under earlier spellings as hidden aliases."""
+    def register(function):
+        app.command(name)(function)
+        for alias in aliases:
+            app.command(alias, hidden=True)(function)
+        return function
+    return register
+
+
+@command("genereer")
 def genereer(
     regio: Annotated[str, typer.Option(help="Veilig Thuis region code, e.g. VT02 (Drenthe).")] = "VT02",
     van: Annotated[int, typer.Option(help="First year.")] = 2019,
@@ -77,8 +91,8 @@ def genereer(
 
     Example: [bold]hermelding genereer --regio VT02 --van 2019 --tot 2025 --periode halfjaar --seed 1 --uit data/raw[/bold]
     """
-    from flows.genereer import genereer as _genereer
-    from flows.periode import GRANULARITEIT
+    from hermelding.generator import genereer as _genereer
+    from hermelding.periode import GRANULARITEIT
 
     config = _config()
     if periode not in GRANULARITEIT:
@@ -127,18 +141,18 @@ def print_ingest(verslagen, quiet: bool = False) -> None:
             err.print(f"[yellow]warning[/yellow] {v.map}: {w}")
 
 
-@app.command()
-def ingest(quiet: QuietOpt = False) -> None:
+@command("inlezen", "ingest")
+def inlezen(quiet: QuietOpt = False) -> None:
     """Load every new or changed delivery under raw_dir into the warehouse.
 
     Unchanged deliveries are skipped; a changed delivery for a period replaces the earlier one.
     Exit code 1 when a delivery was rejected (the others still load).
 
-    Example: [bold]hermelding ingest[/bold]
+    Example: [bold]hermelding inlezen[/bold]
     """
     from rich.progress import Progress
 
-    from flows.ingest import ingest as _ingest
+    from hermelding.ingest import ingest as _ingest
 
     _logging(quiet)
     config = _config()
@@ -176,16 +190,17 @@ def print_kerncijfers(frame) -> None:
     console.print(tabel)
 
 
-@app.command()
-def build(quiet: QuietOpt = False) -> None:
+@command("bouw", "build")
+def bouw(quiet: QuietOpt = False) -> None:
     """Build the definitions and marts with dbt (models, data tests, unit tests) into the private build database.
 
     Exit code 1 when a model or a test fails; nothing is published by this command.
 
-    Example: [bold]hermelding build[/bold]
+    Example: [bold]hermelding bouw[/bold]
     """
-    from flows.build import BuildMislukt, kerncijfers
-    from flows.build import build as _build
+    from hermelding.build import BuildMislukt, kerncijfers
+    from hermelding.build import build as _build
+
     _logging(quiet)
     config = _config()
     try:
@@ -200,55 +215,62 @@ def build(quiet: QuietOpt = False) -> None:
         print_kerncijfers(kerncijfers(resultaat.build_db))
 
 
-@app.command()
-def run(
+def _flows_module(config):
+    """flows/nachtelijk.py of this project: the Prefect flow and deployment (not an installed package)."""
+    import importlib.util
+
+    path = config.root / "flows" / "nachtelijk.py"
+    if not path.is_file():
+        err.print(f"[red]{path} is missing:[/red] it holds the nightly flow. Restore it from the repository.")
+        raise typer.Exit(EXIT_INVOER)
+    spec = importlib.util.spec_from_file_location("hermelding_flows_nachtelijk", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@command("draai", "run")
+def draai(
     forceer: Annotated[bool, typer.Option("--forceer", help="Rebuild and republish even when nothing is new.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Run the whole nightly flow once: ingest -> dbt build -> audit -> publish -> summary.
 
     Needs no Prefect server (it uses Prefect's temporary local API). For cron:
-    [bold]0 2 * * * cd /srv/hermelding && .venv/bin/hermelding run --quiet[/bold]
+    [bold]0 2 * * * cd /srv/hermelding && .venv/bin/hermelding draai --stil[/bold]
 
     Exit codes: 0 published or nothing new; 1 not published (gate or dbt test failed) or a delivery
     was rejected; 2 usage/configuration error; 3 another run is busy.
 
-    Example: [bold]hermelding run[/bold]
+    Example: [bold]hermelding draai[/bold]
     """
-    import os
-
-    if quiet:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    _logging(quiet)
-    _config()
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from flows import pipeline
+    from hermelding.config import tool_environment
+    from hermelding.nightly import QualityFailure
+    from hermelding.publish import catalogus_pad, releases_dir
+    from hermelding.state import PipelineBusy, last_run_path
 
+    _logging(quiet)
+    config = _config()
+    flows = _flows_module(config)
     try:
-        if quiet:
-            resultaat = pipeline.nachtelijke_run(forceer=forceer)
-        else:
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                          transient=True) as voortgang:
-                taak = voortgang.add_task("nachtelijke run: starten", total=None)
-                pipeline.VOORTGANG = lambda stap: voortgang.update(taak, description=f"nachtelijke run: {stap}")
-                resultaat = pipeline.nachtelijke_run(forceer=forceer)
-    except pipeline.PijplijnBezet as exc:
+        with tool_environment({"PREFECT_LOGGING_LEVEL": "WARNING"} if quiet else {}), \
+                Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                         transient=True, disable=quiet) as voortgang:
+            taak = voortgang.add_task("nachtelijke run: starten", total=None)
+            resultaat = flows.nachtelijke_run(
+                forceer=forceer, progress=lambda stap: voortgang.update(taak, description=f"nachtelijke run: {stap}"))
+    except PipelineBusy as exc:
         err.print(f"[yellow]BUSY[/yellow] {exc}")
         raise typer.Exit(EXIT_BEZET) from None
-    except pipeline.KwaliteitsFout as exc:
+    except QualityFailure as exc:
         err.print(f"[red]NOT PUBLISHED[/red] {exc}")
-        err.print(f"Run summary: {pipeline.laatste_run_pad(load_config())}")
+        err.print(f"Run summary: {last_run_path(config)}")
         raise typer.Exit(EXIT_KWALITEIT) from None
-    finally:
-        pipeline.VOORTGANG = None
-    config = load_config()
     if not quiet or resultaat.exit_code:
         console.print(resultaat.bericht)
         if resultaat.status == "gepubliceerd":
-            from flows.publiceer import catalogus_pad, releases_dir
-
             console.print(f"Release:    {releases_dir(config) / resultaat.release_id}")
             console.print(f"Catalog:    {catalogus_pad(config)}  (open read-only)")
             console.print(f"Data Docs:  {resultaat.data_docs}")
@@ -256,37 +278,34 @@ def run(
                 import pandas as pd
 
                 print_kerncijfers(pd.DataFrame(resultaat.kerncijfers))
-        console.print(f"Run summary: {pipeline.laatste_run_pad(config)}")
+        console.print(f"Run summary: {last_run_path(config)}")
     raise typer.Exit(resultaat.exit_code)
 
 
-@app.command()
-def serve() -> None:
+@command("serveer", "serve")
+def serveer() -> None:
     """Serve the nightly deployment (cron schedule from hermelding.toml, at most one run at a time).
 
     Needs a running Prefect server: [bold]prefect server start[/bold] in another terminal, and
-    PREFECT_API_URL=http://127.0.0.1:4200/api. Without a server, use cron with `hermelding run`.
+    PREFECT_API_URL=http://127.0.0.1:4200/api. Without a server, use cron with `hermelding draai`.
 
-    Example: [bold]PREFECT_API_URL=http://127.0.0.1:4200/api hermelding serve[/bold]
+    Example: [bold]PREFECT_API_URL=http://127.0.0.1:4200/api hermelding serveer[/bold]
     """
-    import os
-
-    from prefect import serve as prefect_serve
-
-    from flows.pipeline import deployment
-
     config = _config()
-    if not os.environ.get("PREFECT_API_URL"):
+    if not config.environment.get("prefect_api_url"):
         err.print("[red]No Prefect server configured.[/red] Schedules only fire on a running server: start one with "
                   "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api, or schedule "
-                  "`hermelding run --quiet` with cron or a systemd timer (README).")
+                  "`hermelding draai --stil` with cron or a systemd timer (README).")
         raise typer.Exit(EXIT_INVOER)
+    from prefect import serve as prefect_serve
+
+    flows = _flows_module(config)
     console.print(f"Serving 'nachtelijke_run/nachtelijk': cron '{config.schema_cron}' ({config.tijdzone}), "
                   "concurrency limit 1. Stop with Ctrl-C.")
-    prefect_serve(deployment(config))
+    prefect_serve(flows.deployment(config))
 
 
-@app.command()
+@command("status")
 def status() -> None:
     """Current release, last run and its outcome, deliveries waiting, and the effective configuration.
 
@@ -294,13 +313,13 @@ def status() -> None:
     """
     import json
 
-    from flows.ingest import inhoud_hash, leveringsmappen, open_warehouse
-    from flows.pipeline import laatste_run_pad
-    from flows.publiceer import huidige_release
+    from hermelding.ingest import inhoud_hash, leveringsmappen, open_warehouse
+    from hermelding.publish import huidige_release
+    from hermelding.state import last_run_path
 
     config = _config()
     console.print(f"Current release: {huidige_release(config) or '(none published yet)'}")
-    pad = laatste_run_pad(config)
+    pad = last_run_path(config)
     if pad.exists():
         laatste = json.loads(pad.read_text(encoding="utf-8"))
         console.print(f"Last run: {laatste['gestart']} -> {laatste['status']}: {laatste['bericht']}")
@@ -321,13 +340,13 @@ def status() -> None:
     console.print(tabel)
 
 
-@app.command()
+@command("releases")
 def releases() -> None:
     """List the published releases with their status (actueel, bevroren for a quarter, beschikbaar).
 
     Example: [bold]hermelding releases[/bold]
     """
-    from flows.publiceer import status_releases
+    from hermelding.publish import status_releases
 
     config = _config()
     rijen = status_releases(config)
@@ -344,13 +363,13 @@ def releases() -> None:
     console.print(tabel)
 
 
-@app.command()
-def rollback(release_id: Annotated[str, typer.Argument(help="The release to make current again.")]) -> None:
+@command("terugzetten", "rollback")
+def terugzetten(release_id: Annotated[str, typer.Argument(help="The release to make current again.")]) -> None:
     """Make an older release current again (atomic switch of the catalog).
 
-    Example: [bold]hermelding rollback 20261128T020000123456Z[/bold]
+    Example: [bold]hermelding terugzetten 20261128T020000123456Z[/bold]
     """
-    from flows.publiceer import PublicatieFout, activeer
+    from hermelding.publish import PublicatieFout, activeer
 
     config = _config()
     try:
@@ -362,7 +381,7 @@ def rollback(release_id: Annotated[str, typer.Argument(help="The release to make
     console.print(f"Release {release_id} is current again.")
 
 
-@app.command()
+@command("publiceer")
 def publiceer(
     bevries: Annotated[str | None, typer.Option(help="Mark the current release as the official figures of this quarter, e.g. 2025KW3.")] = None,
     quiet: QuietOpt = False,
@@ -373,10 +392,11 @@ def publiceer(
 
     Examples: [bold]hermelding publiceer[/bold]   [bold]hermelding publiceer --bevries 2025KW3[/bold]
     """
-    from flows.pipeline import vingerafdruk
-    from flows.publiceer import PublicatieFout, huidige_release, releases_dir
-    from flows.publiceer import bevries as _bevries
-    from flows.publiceer import publiceer as _publiceer
+    from hermelding.build import build_db
+    from hermelding.nightly import audit_and_publish
+    from hermelding.publish import PublicatieFout
+    from hermelding.publish import bevries as _bevries
+    from hermelding.state import fingerprint
 
     _logging(quiet)
     config = _config()
@@ -386,26 +406,21 @@ def publiceer(
                 release_id = _bevries(config, bevries)
                 console.print(f"Release {release_id} holds the official figures for {bevries}.")
                 return
-            from flows.audit import audit
-            from flows.build import build_db
-
             db = build_db(config)
             if not db.exists():
-                err.print(f"[red]No build at {db}: run `hermelding build` first.[/red]")
+                err.print(f"[red]No build at {db}: run `hermelding bouw` first.[/red]")
                 raise typer.Exit(EXIT_INVOER)
-            huidig = huidige_release(config)
-            uitslag = audit(config, db, releases_dir(config) / huidig if huidig else None)
-            if not uitslag.geslaagd:
+            uitslag, release_id = audit_and_publish(config, db, fingerprint(config))
+            if release_id is None:
                 err.print(f"[red]NOT PUBLISHED[/red]: {'; '.join(uitslag.kritiek)}. Details: {uitslag.data_docs}")
                 raise typer.Exit(EXIT_KWALITEIT)
-            release = _publiceer(config, db, uitslag.samenvatting(), {"vingerafdruk": vingerafdruk(config)})
-            console.print(f"Published release {release.release_id}. Data Docs: {uitslag.data_docs}")
+            console.print(f"Published release {release_id}. Data Docs: {uitslag.data_docs}")
     except PublicatieFout as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
 
 
-@app.command()
+@command("sql")
 def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query on the current release.")],
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
@@ -418,12 +433,12 @@ def sql(
 
     import duckdb
 
-    from flows.publiceer import catalogus_pad
+    from hermelding.publish import catalogus_pad
 
     config = _config()
     pad = catalogus_pad(config)
     if not pad.exists():
-        err.print(f"[red]No release published yet ({pad} does not exist): run `hermelding run` first.[/red]")
+        err.print(f"[red]No release published yet ({pad} does not exist): run `hermelding draai` first.[/red]")
         raise typer.Exit(EXIT_INVOER)
     try:
         with duckdb.connect(str(pad), read_only=True) as con:

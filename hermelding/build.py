@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.config import Config
+from hermelding.config import Config, tool_environment
 
 log = logging.getLogger(__name__)
 BUILD_DB_NAAM = "hermelding_build.duckdb"
@@ -43,23 +41,12 @@ def dbt_vars(config: Config) -> dict:
     }
 
 
-@contextmanager
-def dbt_omgeving(config: Config, doel: Path):
-    oud = {k: os.environ.get(k) for k in ("HERMELDING_BUILD_DB", "HERMELDING_WAREHOUSE", "HERMELDING_REFERENTIE_DIR",
-                                          "DBT_SEND_ANONYMOUS_USAGE_STATS", "DO_NOT_TRACK")}
-    os.environ.update({
-        "HERMELDING_BUILD_DB": str(doel), "HERMELDING_WAREHOUSE": str(config.warehouse),
+def dbt_environment(config: Config, target: Path):
+    """The paths dbt's profile reads (profiles.yml), from the configuration."""
+    return tool_environment({
+        "HERMELDING_BUILD_DB": str(target), "HERMELDING_WAREHOUSE": str(config.warehouse),
         "HERMELDING_REFERENTIE_DIR": str(config.referentie_dir),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
     })
-    try:
-        yield
-    finally:
-        for k, v in oud.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def dbt(config: Config, args: list[str], doel: Path | None = None, vars_: dict | None = None):
@@ -70,7 +57,7 @@ def dbt(config: Config, args: list[str], doel: Path | None = None, vars_: dict |
     project = str(config.dbt_project_dir)
     volledige_args = [*args, "--project-dir", project, "--profiles-dir", project,
                       "--vars", json.dumps(vars_ if vars_ is not None else dbt_vars(config)), "--quiet"]
-    with dbt_omgeving(config, doel):
+    with dbt_environment(config, doel):
         return dbtRunner().invoke(volledige_args)
 
 

@@ -1,7 +1,9 @@
 """Configuration: one file (`hermelding.toml`), every key overridable by `HERMELDING_<KEY>`.
 
-Nothing else in the package reads environment variables or hard-codes a path or threshold;
-modules receive a `Config`.
+This is the only module of the package that touches environment variables: it reads the overrides and
+the few settings that only exist in the environment (`ENVIRONMENT_ONLY`), and it sets the variables
+that third-party tools read (`tool_environment`). Other modules receive a `Config` and hard-code no
+path or threshold.
 """
 
 from __future__ import annotations
@@ -9,12 +11,26 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 CONFIG_FILE = "hermelding.toml"
 PATH_KEYS = ("raw_dir", "referentie_dir", "warehouse", "build_dir", "marts_dir", "grondwaarheid_dir")
+# Settings that are not part of hermelding.toml: environment variable -> name in Config.environment.
+ENVIRONMENT_ONLY = {
+    "HERMELDING_CRASHTEST": "crashtest",  # test hook: kill the process at a named point of publication
+    "PREFECT_API_URL": "prefect_api_url",  # a Prefect server, needed for schedules (`hermelding serveer`)
+}
+# Third-party tools: no telemetry (there is no network here, and none is needed).
+TOOL_DEFAULTS = {
+    "GX_ANALYTICS_ENABLED": "False",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+}
 
 
 class ConfigError(ValueError):
@@ -44,6 +60,7 @@ class Config:
     root: Path
     values: dict[str, Any]
     sources: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)  # ENVIRONMENT_ONLY settings that are set
 
     def __getattr__(self, key: str) -> Any:
         values = object.__getattribute__(self, "values")
@@ -75,7 +92,7 @@ class Config:
                 raise ConfigError(f"Unknown configuration key '{key}'.")
             values[key] = value
             sources[key] = "argument"
-        return Config(self.root, values, sources)
+        return Config(self.root, values, sources, dict(self.environment))
 
 
 def _coerce(key: str, raw: str, default: Any) -> Any:
@@ -113,4 +130,23 @@ def load_config(root: Path | None = None) -> Config:
         if env_key in os.environ:
             values[key] = _coerce(key, os.environ[env_key], default)
             sources[key] = f"env {env_key}"
-    return Config(root, values, sources)
+    for name, value in TOOL_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    environment = {key: os.environ[name] for name, key in ENVIRONMENT_ONLY.items() if os.environ.get(name)}
+    return Config(root, values, sources, environment)
+
+
+@contextmanager
+def tool_environment(settings: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for a tool run in-process (dbt reads its profile's paths this way),
+    and put the previous values back afterwards."""
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

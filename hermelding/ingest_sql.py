@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from flows.contract import DATUMFORMATEN
+from hermelding.contract import DATUMFORMATEN
 
 WAREHOUSE_DDL = """
 create schema if not exists ingest;

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,11 +17,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from flows import referentie
-from flows.config import Config
+from hermelding import reference as referentie
+from hermelding.config import Config
 
 log = logging.getLogger(__name__)
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
 @dataclass
@@ -72,7 +70,7 @@ def laad_suite(config: Config, naam: str):
 
 def codelijst_parameters() -> dict[str, list[str]]:
     """Suite parameters from their one home: code lists and municipalities (dbt seeds), columns (contract)."""
-    from flows.contract import KOLOMMEN
+    from hermelding.contract import KOLOMMEN
 
     params = {f"codes_{lijst}": list(referentie.codelijst(lijst))
               for lijst in ("aard_geweld", "melder", "rol", "geslacht", "besluit")}

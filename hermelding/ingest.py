@@ -20,11 +20,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from flows import gate
-from flows.config import Config
-from flows.contract import BESTANDSSOORTEN, EXTENSIES, KOLOMMEN, LEVERING_RE, VERBODEN_KOLOMNAMEN
-from flows.ingest_sql import MACROS, WAREHOUSE_DDL, bsn_telling, valideer
-from flows.periode import parse_periode
+from hermelding import gate
+from hermelding.config import Config
+from hermelding.contract import BESTANDSSOORTEN, EXTENSIES, KOLOMMEN, LEVERING_RE, VERBODEN_KOLOMNAMEN
+from hermelding.ingest_sql import MACROS, WAREHOUSE_DDL, bsn_telling, valideer
+from hermelding.periode import parse_periode
 
 log = logging.getLogger(__name__)
 

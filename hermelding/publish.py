@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.config import Config
+from hermelding.config import Config
 
 CATALOGUS = "hermelding.duckdb"
 RELEASES = "releases"
@@ -41,9 +41,9 @@ class PublicatieFout(RuntimeError):
     """Publication refused: the message says what and what to do."""
 
 
-def _crashpunt(naam: str) -> None:
+def _crashpunt(config: Config, naam: str) -> None:
     """Test hook for the crash-safety tests: HERMELDING_CRASHTEST=<name> kills the process here."""
-    if os.environ.get("HERMELDING_CRASHTEST") == naam:
+    if config.environment.get("crashtest") == naam:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -63,7 +63,7 @@ def _fsync_map(pad: Path) -> None:
         os.close(fd)
 
 
-def _schrijf_atomisch(pad: Path, tekst: str) -> None:
+def write_atomic(pad: Path, tekst: str) -> None:
     tmp = pad.with_name(f"{TMP_PREFIX}{pad.name}.{os.getpid()}")
     with tmp.open("w", encoding="utf-8") as f:
         f.write(tekst)
@@ -176,7 +176,7 @@ def publiceer(config: Config, build_db: Path, audit_samenvatting: dict, extra: d
             marts[tabel] = {"map": map_, "bestand": f"{map_}/{tabel}.parquet", "rijen": rijen,
                             "sha256": hashlib.sha256(doel.read_bytes()).hexdigest()}
             if i == 0:
-                _crashpunt("tijdens_export")
+                _crashpunt(config, "tijdens_export")
         definities = con.execute("select definitie_id, versie, parameters, parameterwaarden from marts.dim_definitie").df()
     info = {
         "release_id": release_id,
@@ -194,11 +194,11 @@ def publiceer(config: Config, build_db: Path, audit_samenvatting: dict, extra: d
         if bestand.is_file():
             with bestand.open("rb") as f:
                 os.fsync(f.fileno())
-    _crashpunt("voor_hernoemen")
+    _crashpunt(config, "voor_hernoemen")
     doel = releases_dir(config) / release_id
     os.rename(tmp, doel)
     _fsync_map(releases_dir(config))
-    _crashpunt("na_hernoemen")
+    _crashpunt(config, "na_hernoemen")
     activeer(config, release_id)
     ruim_oude_releases_op(config)
     return Release(release_id, doel, info)
@@ -231,10 +231,10 @@ def activeer(config: Config, release_id: str) -> None:
         con.execute("insert into release_info values (?, ?, ?)",
                     [release_id, release.info["tijd"], release.info.get("git_commit")])
         con.execute("comment on table release_info is 'The release this catalog shows.'")
-    _crashpunt("catalogus_klaar")
+    _crashpunt(config, "catalogus_klaar")
     os.replace(tmp, catalogus_pad(config))
     _fsync_map(config.marts_dir)
-    _crashpunt("na_wissel")
+    _crashpunt(config, "na_wissel")
 
 
 def bevries(config: Config, kwartaal: str) -> str:
@@ -253,7 +253,7 @@ def bevries(config: Config, kwartaal: str) -> str:
         raise PublicatieFout(f"{code} is already frozen as release {bestaand[code]}; a frozen quarter is never "
                              "overwritten.")
     bestaand[code] = huidig
-    _schrijf_atomisch(config.marts_dir / BEVRIEZINGEN, json.dumps(bestaand, indent=1, sort_keys=True))
+    write_atomic(config.marts_dir / BEVRIEZINGEN, json.dumps(bestaand, indent=1, sort_keys=True))
     return huidig
 
 

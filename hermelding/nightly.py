@@ -1,0 +1,222 @@
+"""The nightly run, as one sequence of library stages:
+
+    ingest -> (nothing new? stop) -> dbt build -> audit -> publish -> summary
+
+Each stage is a plain function. `run` takes a `stage` runner so that an orchestrator can wrap every
+stage (flows/nachtelijk.py makes them Prefect tasks with retries) without a second copy of the sequence,
+and an `artifacts` callback for the orchestrator's own reporting. `hermelding publiceer` uses
+`audit_and_publish`, the same gate the nightly run uses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hermelding import publish
+from hermelding.audit import AuditResultaat, audit
+from hermelding.build import BuildMislukt, build, kerncijfers
+from hermelding.config import Config
+from hermelding.ingest import LeveringVerslag, ingest
+from hermelding.state import fingerprint, last_run_path, pipeline_lock
+
+log = logging.getLogger("hermelding.nightly")
+
+Progress = Callable[[str], None]
+StageRunner = Callable[..., Any]  # stage(name, function, *args) -> the function's result
+
+
+class QualityFailure(RuntimeError):
+    """A data-quality failure (a failing dbt test or a critical expectation): final for this night, no retry."""
+
+
+@dataclass
+class RunResult:
+    status: str  # gepubliceerd | niets_nieuw | geweigerd | mislukt
+    bericht: str
+    gestart: str
+    geeindigd: str = ""
+    release_id: str | None = None
+    leveringen: list[dict] = field(default_factory=list)
+    audit: dict | None = None
+    data_docs: str | None = None
+    afgewezen_leveringen: list[str] = field(default_factory=list)
+    kerncijfers: list[dict] = field(default_factory=list)  # hermelding % per municipality, latest complete half year
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status in ("gepubliceerd", "niets_nieuw") and not self.afgewezen_leveringen else 1
+
+
+def run_directly(name: str, function: Callable, *args):
+    """The default stage runner: call the stage."""
+    return function(*args)
+
+
+# --- the stages -------------------------------------------------------------------------------
+
+
+def ingest_stage(config: Config) -> list[LeveringVerslag]:
+    verslagen = ingest(config)
+    for v in verslagen:
+        if v.uitkomst == "geladen":
+            log.info("Delivery %s loaded: %s rows, %s quarantined (%s).", v.map, v.rijen_geladen,
+                     v.rijen_quarantaine, ", ".join(f"{k} {n}" for k, n in v.quarantaine_per_regel.items()) or "none")
+        elif v.uitkomst == "afgewezen":
+            log.error("Delivery %s REJECTED and not loaded: %s", v.map, v.reden)
+    return verslagen
+
+
+def build_stage(config: Config) -> Path:
+    try:
+        return build(config).build_db
+    except BuildMislukt as exc:
+        raise QualityFailure(str(exc)) from None
+
+
+def audit_stage(config: Config, db: Path) -> AuditResultaat:
+    current = publish.huidige_release(config)
+    return audit(config, db, publish.releases_dir(config) / current if current else None)
+
+
+def publish_stage(config: Config, db: Path, result: AuditResultaat, afdruk: str) -> str:
+    return publish.publiceer(config, db, result.samenvatting(), {"vingerafdruk": afdruk}).release_id
+
+
+def audit_and_publish(config: Config, db: Path, afdruk: str,
+                      stage: StageRunner = run_directly) -> tuple[AuditResultaat, str | None]:
+    """The gate: audit the build and publish it only if no critical expectation failed.
+    Returns the audit and the new release id (None when refused)."""
+    uitslag = stage("audit", audit_stage, config, db)
+    if not uitslag.geslaagd:
+        return uitslag, None
+    return uitslag, stage("publiceer", publish_stage, config, db, uitslag, afdruk)
+
+
+# --- the summary ------------------------------------------------------------------------------
+
+
+def summary_markdown(result: RunResult, config: Config, kern) -> str:
+    regels = [f"# hermelding: nachtelijke run — {result.status}", "", result.bericht, ""]
+    if result.leveringen:
+        regels += ["## Leveringen", "", "| levering | uitkomst | geladen | quarantaine | per regel / reden |",
+                   "|---|---|---|---|---|"]
+        for v in result.leveringen:
+            detail = ", ".join(f"{k} {n}" for k, n in v["quarantaine_per_regel"].items()) or (v.get("reden") or "")
+            regels.append(f"| {v['map']} | {v['uitkomst']} | {v['rijen_geladen']} | {v['rijen_quarantaine']} | {detail} |")
+        regels.append("")
+    if result.audit:
+        a = result.audit
+        regels += ["## Kwaliteitspoort", "", "geslaagd" if a["geslaagd"] else "**GEWEIGERD** — niets gepubliceerd", ""]
+        regels += [f"- kritiek: {k}" for k in a["kritiek"]] + [f"- waarschuwing: {w}" for w in a["waarschuwingen"]]
+        if result.data_docs:
+            regels += ["", f"Details: Data Docs {result.data_docs}"]
+        regels.append("")
+    if result.release_id:
+        regels += ["## Release", "", f"{result.release_id} — catalogus {publish.catalogus_pad(config)}", ""]
+    if kern is not None and not kern.empty:
+        regels += [f"## Hermelding % per gemeente, {kern.periode.iloc[0]}", "",
+                   "| regio | meldingen | hermelding | % |", "|---|---|---|---|"]
+
+        def cel(waarde, opmaak="{:.0f}"):
+            return "." if pd.isna(waarde) else opmaak.format(waarde)  # "." = suppressed, as in CBS tables
+
+        regels += [f"| {r.regionaam} | {cel(r.meldingen)} | {cel(r.hermelding)} | {cel(r.hermelding_pct, '{:.1f}')} |"
+                   for r in kern.itertuples()]
+    return "\n".join(regels)
+
+
+def write_summary(config: Config, result: RunResult, kern=None,
+                  artifacts: Callable[[RunResult, Config, Any], None] | None = None) -> RunResult:
+    """laatste_run.json always; the orchestrator's artifacts when given (they never fail the run)."""
+    result.geeindigd = datetime.now(UTC).isoformat(timespec="seconds")
+    if kern is not None:
+        result.kerncijfers = kern.astype(object).where(kern.notna(), None).to_dict(orient="records")
+    publish.write_atomic(last_run_path(config), json.dumps(asdict(result), indent=1, default=str))
+    if artifacts:
+        try:
+            artifacts(result, config, kern)
+        except Exception as exc:  # noqa: BLE001 - an artifact must never fail the run it reports on
+            log.warning("Could not write the run summary artifact: %s", exc)
+    return result
+
+
+def _verslag_dict(v: LeveringVerslag) -> dict:
+    return {"map": v.map, "uitkomst": v.uitkomst, "rijen_geladen": v.rijen_geladen,
+            "rijen_quarantaine": v.rijen_quarantaine, "quarantaine_per_regel": v.quarantaine_per_regel,
+            "reden": v.reden}
+
+
+# --- the sequence -----------------------------------------------------------------------------
+
+
+def run(config: Config, forceer: bool = False, progress: Progress | None = None,
+        stage: StageRunner = run_directly, artifacts=None) -> RunResult:
+    """Ingest new deliveries, build the definitions, audit, publish; or report 'nothing new'.
+    Raises QualityFailure (after writing the summary) when the build or the gate refuses."""
+    def step(naam: str) -> None:
+        if progress:
+            progress(naam)
+
+    result = RunResult("mislukt", "", datetime.now(UTC).isoformat(timespec="seconds"))
+    with pipeline_lock(config):
+        publish.opruimen(config)
+        step("ingest")
+        verslagen = stage("ingest", ingest_stage, config)
+        result.leveringen = [_verslag_dict(v) for v in verslagen]
+        result.afgewezen_leveringen = [v.map for v in verslagen if v.uitkomst == "afgewezen"]
+        afdruk = fingerprint(config)
+        huidig = publish.huidige_release(config)
+        if not forceer and huidig and publish.lees_release(config, huidig).info.get("vingerafdruk") == afdruk:
+            result.status, result.release_id = "niets_nieuw", huidig
+            result.bericht = (f"Nothing new: no new or changed delivery and no change in code, definitions or "
+                              f"parameters. Release {huidig} stays current; nothing was rebuilt.")
+            log.info(result.bericht)
+            return write_summary(config, result, artifacts=artifacts)
+        step("dbt build")
+        try:
+            db = stage("dbt build", build_stage, config)
+        except QualityFailure as exc:
+            result.status = "geweigerd"
+            result.bericht = (f"NOT PUBLISHED: the dbt build failed ({exc}). Release {huidig or '(none)'} stays "
+                              "current. This is final for tonight; see dbt_project/logs/dbt.log and the "
+                              "testfouten schema of the build database for the offending rows.")
+            log.error(result.bericht)
+            write_summary(config, result, artifacts=artifacts)
+            raise QualityFailure(result.bericht) from None
+        step("audit")
+
+        def publish_step(name, function, *args):
+            if name == "publiceer":
+                step("publiceer")
+            return stage(name, function, *args)
+
+        uitslag, release_id = audit_and_publish(config, db, afdruk, publish_step)
+        result.audit = uitslag.samenvatting()
+        result.data_docs = str(uitslag.data_docs)
+        kern = kerncijfers(db)
+        if release_id is None:
+            result.status = "geweigerd"
+            result.bericht = (f"NOT PUBLISHED: {len(uitslag.kritiek)} critical expectation(s) failed: "
+                              f"{'; '.join(uitslag.kritiek)}. Release {huidig or '(none)'} stays current. "
+                              f"Details: {uitslag.data_docs}")
+            log.error(result.bericht)
+            write_summary(config, result, kern, artifacts)
+            raise QualityFailure(result.bericht)
+        for w in uitslag.waarschuwingen:
+            log.warning("Quality warning (published anyway): %s", w)
+        result.release_id = release_id
+        result.status = "gepubliceerd"
+        result.bericht = f"Published release {release_id}; catalog {publish.catalogus_pad(config)}."
+        if result.afgewezen_leveringen:
+            result.bericht += (" Rejected deliveries were left out: " + ", ".join(result.afgewezen_leveringen)
+                               + ". Ask the supplier for a corrected delivery.")
+        log.info(result.bericht)
+        return write_summary(config, result, kern, artifacts)
