@@ -24,11 +24,11 @@ from hermelding.disclosure import SPECIFICATIES, additieve_relaties, lange_celle
 
 log = logging.getLogger(__name__)
 
-INTERNE_MARTS = ("hermelding_regio_periode", "herhaling_cohort", "intergenerationeel_regio_periode")
+INTERNAL_MARTS = ("hermelding_regio_periode", "herhaling_cohort", "intergenerationeel_regio_periode")
 
 
 @dataclass
-class AuditResultaat:
+class AuditResult:
     kritiek: list[str] = field(default_factory=list)
     waarschuwingen: list[str] = field(default_factory=list)
     suites: dict[str, bool] = field(default_factory=dict)
@@ -38,19 +38,19 @@ class AuditResultaat:
     def geslaagd(self) -> bool:
         return not self.kritiek
 
-    def samenvatting(self) -> dict:
+    def summary(self) -> dict:
         return {"geslaagd": self.geslaagd, "kritiek": self.kritiek, "waarschuwingen": self.waarschuwingen,
                 "suites": self.suites}
 
 
-def _verbind(config: Config, build_db: Path) -> duckdb.DuckDBPyConnection:
+def _connect(config: Config, build_db: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(build_db), read_only=True)
     con.execute(f"attach '{config.warehouse}' as warehouse (read_only)")  # staging views read it
     return con
 
 
 def _frames(con, config: Config, vorige_release: Path | None) -> dict[str, pd.DataFrame]:
-    frames = {f"audit_{m}": con.execute(f"select * from marts.{m}").df() for m in INTERNE_MARTS}
+    frames = {f"audit_{m}": con.execute(f"select * from marts.{m}").df() for m in INTERNAL_MARTS}
     frames["audit_melding_classificatie"] = con.execute("""
         select klasse, count(*) as aantal, count(*) filter (where definitie_id is null) as zonder_definitie
         from marts.melding_classificatie group by klasse
@@ -115,7 +115,7 @@ def _context(config: Config):
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    gate.stil_gx_logging()
+    gate.quiet_gx_logging()
     root = config.build_dir / "gx"
     root.mkdir(parents=True, exist_ok=True)
     yml = root / "great_expectations.yml"
@@ -126,25 +126,25 @@ def _context(config: Config):
     return context
 
 
-def audit(config: Config, build_db: Path, vorige_release: Path | None = None) -> AuditResultaat:
+def audit(config: Config, build_db: Path, vorige_release: Path | None = None) -> AuditResult:
     import great_expectations as gx
 
-    with _verbind(config, build_db) as con:
+    with _connect(config, build_db) as con:
         frames = _frames(con, config, vorige_release)
     context = _context(config)
     bron = context.data_sources.add_or_update_pandas("marts")
     parameters = {"minimum_telling": int(config.minimum_telling),
                   "factor_max": float(config.plausibiliteit_factor),
                   "factor_min": 1.0 / float(config.plausibiliteit_factor)}
-    resultaat = AuditResultaat()
+    resultaat = AuditResult()
     for naam, frame in frames.items():
-        suite = context.suites.add_or_update(gate.laad_suite(config, naam))
+        suite = context.suites.add_or_update(gate.load_suite(config, naam))
         definitie = context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=naam, data=gate.batch_definitie(bron, naam), suite=suite))
+            gx.ValidationDefinition(name=naam, data=gate.batch_definition(bron, naam), suite=suite))
         uitkomst = definitie.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
         resultaat.suites[naam] = bool(uitkomst.success)
-        gate.verdeel(naam, uitkomst.results, resultaat.kritiek, resultaat.waarschuwingen)
+        gate.sort_by_severity(naam, uitkomst.results, resultaat.kritiek, resultaat.waarschuwingen)
     context.build_data_docs()
     resultaat.data_docs = config.build_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    (config.build_dir / "audit.json").write_text(json.dumps(resultaat.samenvatting(), indent=1), encoding="utf-8")
+    (config.build_dir / "audit.json").write_text(json.dumps(resultaat.summary(), indent=1), encoding="utf-8")
     return resultaat

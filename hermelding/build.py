@@ -10,15 +10,15 @@ from pathlib import Path
 from hermelding.config import Config, tool_environment
 
 log = logging.getLogger(__name__)
-BUILD_DB_NAAM = "hermelding_build.duckdb"
+BUILD_DB_NAME = "hermelding_build.duckdb"
 
 
-class BuildMislukt(RuntimeError):
+class BuildFailed(RuntimeError):
     """dbt build failed: a model error or a failing data/unit test."""
 
 
 @dataclass
-class BuildResultaat:
+class BuildResult:
     build_db: Path
     geslaagd: bool
     fouten: list[str] = field(default_factory=list)
@@ -26,7 +26,7 @@ class BuildResultaat:
 
 
 def build_db(config: Config) -> Path:
-    return config.build_dir / BUILD_DB_NAAM
+    return config.build_dir / BUILD_DB_NAME
 
 
 def dbt_vars(config: Config) -> dict:
@@ -61,13 +61,13 @@ def dbt(config: Config, args: list[str], doel: Path | None = None, vars_: dict |
         return dbtRunner().invoke(volledige_args)
 
 
-def build(config: Config, doel: Path | None = None, vars_: dict | None = None) -> BuildResultaat:
-    """`dbt build` (seeds, models, data and unit tests). Raises BuildMislukt naming what failed."""
+def build(config: Config, doel: Path | None = None, vars_: dict | None = None) -> BuildResult:
+    """`dbt build` (seeds, models, data and unit tests). Raises BuildFailed naming what failed."""
     doel = doel or build_db(config)
     if not config.warehouse.exists():
-        raise BuildMislukt(f"No warehouse at {config.warehouse}: run `hermelding ingest` first.")
+        raise BuildFailed(f"No warehouse at {config.warehouse}: run `hermelding ingest` first.")
     res = dbt(config, ["build"], doel, vars_)
-    uit = BuildResultaat(doel, bool(res.success))
+    uit = BuildResult(doel, bool(res.success))
     if res.result is not None:
         for r in res.result:
             status = str(r.status)
@@ -77,7 +77,7 @@ def build(config: Config, doel: Path | None = None, vars_: dict | None = None) -
     elif res.exception is not None:
         uit.fouten.append(f"dbt could not run: {res.exception}")
     if not uit.geslaagd:
-        raise BuildMislukt("dbt build failed: " + "; ".join(uit.fouten or ["see dbt_project/logs/dbt.log"]))
+        raise BuildFailed("dbt build failed: " + "; ".join(uit.fouten or ["see dbt_project/logs/dbt.log"]))
     return uit
 
 

@@ -198,7 +198,7 @@ def bouw(quiet: QuietOpt = False) -> None:
 
     Example: [bold]hermelding bouw[/bold]
     """
-    from hermelding.build import BuildMislukt, kerncijfers
+    from hermelding.build import BuildFailed, kerncijfers
     from hermelding.build import build as _build
 
     _logging(quiet)
@@ -206,7 +206,7 @@ def bouw(quiet: QuietOpt = False) -> None:
     try:
         with _alleen(config), console.status("dbt build…") if not quiet else _stil():
             resultaat = _build(config)
-    except BuildMislukt as exc:
+    except BuildFailed as exc:
         err.print(f"[red]BUILD FAILED[/red] {exc}")
         raise typer.Exit(EXIT_KWALITEIT) from None
     if not quiet:
@@ -216,17 +216,13 @@ def bouw(quiet: QuietOpt = False) -> None:
 
 
 def _flows_module(config):
-    """flows/nachtelijk.py of this project: the Prefect flow and deployment (not an installed package)."""
-    import importlib.util
+    from hermelding.nightly import flows_module
 
-    path = config.root / "flows" / "nachtelijk.py"
-    if not path.is_file():
-        err.print(f"[red]{path} is missing:[/red] it holds the nightly flow. Restore it from the repository.")
-        raise typer.Exit(EXIT_INVOER)
-    spec = importlib.util.spec_from_file_location("hermelding_flows_nachtelijk", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    try:
+        return flows_module(config)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_INVOER) from None
 
 
 @command("draai", "run")
@@ -248,7 +244,7 @@ def draai(
 
     from hermelding.config import tool_environment
     from hermelding.nightly import QualityFailure
-    from hermelding.publish import catalogus_pad, releases_dir
+    from hermelding.publish import catalog_path, releases_dir
     from hermelding.state import PipelineBusy, last_run_path
 
     _logging(quiet)
@@ -272,7 +268,7 @@ def draai(
         console.print(resultaat.bericht)
         if resultaat.status == "gepubliceerd":
             console.print(f"Release:    {releases_dir(config) / resultaat.release_id}")
-            console.print(f"Catalog:    {catalogus_pad(config)}  (open read-only)")
+            console.print(f"Catalog:    {catalog_path(config)}  (open read-only)")
             console.print(f"Data Docs:  {resultaat.data_docs}")
             if not quiet:
                 import pandas as pd
@@ -313,12 +309,12 @@ def status() -> None:
     """
     import json
 
-    from hermelding.ingest import inhoud_hash, leveringsmappen, open_warehouse
-    from hermelding.publish import huidige_release
+    from hermelding.ingest import content_hash, leveringsmappen, open_warehouse
+    from hermelding.publish import current_release
     from hermelding.state import last_run_path
 
     config = _config()
-    console.print(f"Current release: {huidige_release(config) or '(none published yet)'}")
+    console.print(f"Current release: {current_release(config) or '(none published yet)'}")
     pad = last_run_path(config)
     if pad.exists():
         laatste = json.loads(pad.read_text(encoding="utf-8"))
@@ -330,7 +326,7 @@ def status() -> None:
         with open_warehouse(config.warehouse, read_only=True) as con:
             bekend = set(con.execute("select map, inhoud_sha256 from ingest.leveringen").fetchall())
     wachtend = [map_.name for map_ in leveringsmappen(config.raw_dir, config.referentie_dir)
-                if (map_.name, inhoud_hash(map_)) not in bekend]
+                if (map_.name, content_hash(map_)) not in bekend]
     console.print(f"Deliveries waiting: {', '.join(wachtend) if wachtend else 'none'}")
     tabel = Table(title="Effective configuration")
     for kolom in ("key", "value", "from"):
@@ -346,10 +342,10 @@ def releases() -> None:
 
     Example: [bold]hermelding releases[/bold]
     """
-    from hermelding.publish import status_releases
+    from hermelding.publish import release_statuses
 
     config = _config()
-    rijen = status_releases(config)
+    rijen = release_statuses(config)
     if not rijen:
         console.print("No releases yet.")
         return
@@ -369,13 +365,13 @@ def terugzetten(release_id: Annotated[str, typer.Argument(help="The release to m
 
     Example: [bold]hermelding terugzetten 20261128T020000123456Z[/bold]
     """
-    from hermelding.publish import PublicatieFout, activeer
+    from hermelding.publish import PublishError, activate
 
     config = _config()
     try:
         with _alleen(config):
-            activeer(config, release_id)
-    except PublicatieFout as exc:
+            activate(config, release_id)
+    except PublishError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
     console.print(f"Release {release_id} is current again.")
@@ -394,8 +390,7 @@ def publiceer(
     """
     from hermelding.build import build_db
     from hermelding.nightly import audit_and_publish
-    from hermelding.publish import PublicatieFout
-    from hermelding.publish import bevries as _bevries
+    from hermelding.publish import PublishError, freeze
     from hermelding.state import fingerprint
 
     _logging(quiet)
@@ -403,7 +398,7 @@ def publiceer(
     try:
         with _alleen(config):
             if bevries:
-                release_id = _bevries(config, bevries)
+                release_id = freeze(config, bevries)
                 console.print(f"Release {release_id} holds the official figures for {bevries}.")
                 return
             db = build_db(config)
@@ -415,7 +410,7 @@ def publiceer(
                 err.print(f"[red]NOT PUBLISHED[/red]: {'; '.join(uitslag.kritiek)}. Details: {uitslag.data_docs}")
                 raise typer.Exit(EXIT_KWALITEIT)
             console.print(f"Published release {release_id}. Data Docs: {uitslag.data_docs}")
-    except PublicatieFout as exc:
+    except PublishError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
 
@@ -433,10 +428,10 @@ def sql(
 
     import duckdb
 
-    from hermelding.publish import catalogus_pad
+    from hermelding.publish import catalog_path
 
     config = _config()
-    pad = catalogus_pad(config)
+    pad = catalog_path(config)
     if not pad.exists():
         err.print(f"[red]No release published yet ({pad} does not exist): run `hermelding draai` first.[/red]")
         raise typer.Exit(EXIT_INVOER)

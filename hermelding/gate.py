@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class GateResultaat:
+class GateResult:
     kritiek: list[str] = field(default_factory=list)
     waarschuwingen: list[str] = field(default_factory=list)
     aantal: int = 0
@@ -35,7 +35,7 @@ class GateResultaat:
         return not self.kritiek
 
 
-def stil_gx_logging() -> None:
+def quiet_gx_logging() -> None:
     """GX logs every step at INFO; the pipeline reports results itself."""
     import great_expectations  # noqa: F401 - its loggers exist once it is imported
 
@@ -48,20 +48,20 @@ def _context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    stil_gx_logging()
+    quiet_gx_logging()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
 
-def suite_pad(config: Config, naam: str) -> Path:
+def suite_path(config: Config, naam: str) -> Path:
     return config.expectations_dir / "expectations" / f"{naam}.json"
 
 
-def laad_suite(config: Config, naam: str):
+def load_suite(config: Config, naam: str):
     import great_expectations as gx
 
-    pad = suite_pad(config, naam)
+    pad = suite_path(config, naam)
     try:
         return gx.ExpectationSuite(**json.loads(pad.read_text(encoding="utf-8")))
     except FileNotFoundError:
@@ -79,7 +79,7 @@ def codelijst_parameters() -> dict[str, list[str]]:
     return params
 
 
-def beschrijf(res) -> str:
+def describe(res) -> str:
     cfg = res.expectation_config
     kolom = cfg.kwargs.get("column") or cfg.kwargs.get("column_list") or ""
     toelichting = (cfg.meta or {}).get("toelichting", "")
@@ -90,21 +90,21 @@ def beschrijf(res) -> str:
     return f"{cfg.type}({kolom}){': ' + toelichting if toelichting else ''}{' [' + details + ']' if details else ''}"
 
 
-def valideer_frame(config: Config, suite_naam: str, frame: pd.DataFrame,
-                   parameters: dict | None = None) -> GateResultaat:
+def validate_frame(config: Config, suite_naam: str, frame: pd.DataFrame,
+                   parameters: dict | None = None) -> GateResult:
     context = _context()
     try:
         databron = context.data_sources.get("hermelding")
     except (KeyError, ValueError, LookupError):
         databron = context.data_sources.add_pandas("hermelding")
-    batch = batch_definitie(databron, f"frame_{suite_naam}").get_batch(batch_parameters={"dataframe": frame})
-    resultaat = batch.validate(laad_suite(config, suite_naam), expectation_parameters=parameters or {})
-    uit = GateResultaat(aantal=len(resultaat.results), resultaten=[resultaat])
-    verdeel(suite_naam, resultaat.results, uit.kritiek, uit.waarschuwingen)
+    batch = batch_definition(databron, f"frame_{suite_naam}").get_batch(batch_parameters={"dataframe": frame})
+    resultaat = batch.validate(load_suite(config, suite_naam), expectation_parameters=parameters or {})
+    uit = GateResult(aantal=len(resultaat.results), resultaten=[resultaat])
+    sort_by_severity(suite_naam, resultaat.results, uit.kritiek, uit.waarschuwingen)
     return uit
 
 
-def batch_definitie(databron, naam: str):
+def batch_definition(databron, naam: str):
     """The whole-dataframe batch definition of a pandas asset, created on first use."""
     try:
         asset = databron.get_asset(naam)
@@ -113,23 +113,23 @@ def batch_definitie(databron, naam: str):
     return asset.batch_definitions[0] if asset.batch_definitions else asset.add_batch_definition_whole_dataframe("geheel")
 
 
-def verdeel(suite_naam: str, resultaten, kritiek: list[str], waarschuwingen: list[str]) -> None:
+def sort_by_severity(suite_naam: str, resultaten, kritiek: list[str], waarschuwingen: list[str]) -> None:
     """Sort failed expectations by their GX severity: critical blocks, warning is reported."""
     for res in resultaten:
         if not res.success:
-            tekst = f"{suite_naam}: {beschrijf(res)}"
+            tekst = f"{suite_naam}: {describe(res)}"
             (kritiek if str(res.expectation_config.severity.value) == "critical" else waarschuwingen).append(tekst)
 
 
-def valideer_levering(con: duckdb.DuckDBPyConnection, config: Config) -> GateResultaat:
+def valideer_levering(con: duckdb.DuckDBPyConnection, config: Config) -> GateResult:
     """The door: one suite per file kind on the rows of one delivery that are about to be loaded."""
     params = codelijst_parameters()
-    totaal = GateResultaat()
+    totaal = GateResult()
     for soort in ("casussen", "meldingen", "betrokkenen"):
         kolommen = "* exclude (regel, aard_geweld), array_to_string(aard_geweld, '|') as aard_geweld" \
             if soort == "meldingen" else "* exclude (regel)"
         frame = con.execute(f"select {kolommen} from schoon_{soort}").df()
-        r = valideer_frame(config, f"levering_{soort}", frame, params)
+        r = validate_frame(config, f"levering_{soort}", frame, params)
         totaal.kritiek += r.kritiek
         totaal.waarschuwingen += r.waarschuwingen
         totaal.aantal += r.aantal

@@ -189,7 +189,7 @@ def _laad_referentie(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     con.execute(f"create or replace temp table gemeente_ref as select * from read_csv('{seeds / 'gemeenten.csv'}', all_varchar=true)")
 
 
-def inhoud_hash(map_: Path) -> str:
+def content_hash(map_: Path) -> str:
     """Content hash of a delivery folder: names and SHA-256 of every file in it."""
     regels = sorted(f"{p.name}:{_sha256(p)}" for p in map_.iterdir() if p.is_file())
     return hashlib.sha256("\n".join(regels).encode()).hexdigest()
@@ -198,7 +198,7 @@ def inhoud_hash(map_: Path) -> str:
 def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
     naam = map_.name
     match = LEVERING_RE.match(naam)
-    inhoud = inhoud_hash(map_)
+    inhoud = content_hash(map_)
     bestanden, verslagen, fout_bij_lezen = {}, [], None
     try:
         bestanden = _vind_bestanden(map_)

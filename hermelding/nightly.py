@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 from hermelding import publish
-from hermelding.audit import AuditResultaat, audit
-from hermelding.build import BuildMislukt, build, kerncijfers
+from hermelding.audit import AuditResult, audit
+from hermelding.build import BuildFailed, build, kerncijfers
 from hermelding.config import Config
 from hermelding.ingest import LeveringVerslag, ingest
 from hermelding.state import fingerprint, last_run_path, pipeline_lock
@@ -55,6 +55,25 @@ class RunResult:
         return 0 if self.status in ("gepubliceerd", "niets_nieuw") and not self.afgewezen_leveringen else 1
 
 
+def flows_module(config: Config):
+    """The project's flows/nachtelijk.py (the Prefect flow and deployment; not an installed package),
+    imported the way Prefect imports a deployment entrypoint."""
+    import importlib.util
+    import sys
+
+    path = config.root / "flows" / "nachtelijk.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: it holds the nightly flow. Restore it from the repository.")
+    name = "hermelding_flows_nachtelijk"
+    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path):
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # Prefect finds a deployment's entrypoint through the module
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_directly(name: str, function: Callable, *args):
     """The default stage runner: call the stage."""
     return function(*args)
@@ -77,21 +96,21 @@ def ingest_stage(config: Config) -> list[LeveringVerslag]:
 def build_stage(config: Config) -> Path:
     try:
         return build(config).build_db
-    except BuildMislukt as exc:
+    except BuildFailed as exc:
         raise QualityFailure(str(exc)) from None
 
 
-def audit_stage(config: Config, db: Path) -> AuditResultaat:
-    current = publish.huidige_release(config)
+def audit_stage(config: Config, db: Path) -> AuditResult:
+    current = publish.current_release(config)
     return audit(config, db, publish.releases_dir(config) / current if current else None)
 
 
-def publish_stage(config: Config, db: Path, result: AuditResultaat, afdruk: str) -> str:
-    return publish.publiceer(config, db, result.samenvatting(), {"vingerafdruk": afdruk}).release_id
+def publish_stage(config: Config, db: Path, result: AuditResult, afdruk: str) -> str:
+    return publish.publish_build(config, db, result.summary(), {"vingerafdruk": afdruk}).release_id
 
 
 def audit_and_publish(config: Config, db: Path, afdruk: str,
-                      stage: StageRunner = run_directly) -> tuple[AuditResultaat, str | None]:
+                      stage: StageRunner = run_directly) -> tuple[AuditResult, str | None]:
     """The gate: audit the build and publish it only if no critical expectation failed.
     Returns the audit and the new release id (None when refused)."""
     uitslag = stage("audit", audit_stage, config, db)
@@ -120,7 +139,7 @@ def summary_markdown(result: RunResult, config: Config, kern) -> str:
             regels += ["", f"Details: Data Docs {result.data_docs}"]
         regels.append("")
     if result.release_id:
-        regels += ["## Release", "", f"{result.release_id} — catalogus {publish.catalogus_pad(config)}", ""]
+        regels += ["## Release", "", f"{result.release_id} — catalogus {publish.catalog_path(config)}", ""]
     if kern is not None and not kern.empty:
         regels += [f"## Hermelding % per gemeente, {kern.periode.iloc[0]}", "",
                    "| regio | meldingen | hermelding | % |", "|---|---|---|---|"]
@@ -167,14 +186,14 @@ def run(config: Config, forceer: bool = False, progress: Progress | None = None,
 
     result = RunResult("mislukt", "", datetime.now(UTC).isoformat(timespec="seconds"))
     with pipeline_lock(config):
-        publish.opruimen(config)
+        publish.remove_temporary(config)
         step("ingest")
         verslagen = stage("ingest", ingest_stage, config)
         result.leveringen = [_verslag_dict(v) for v in verslagen]
         result.afgewezen_leveringen = [v.map for v in verslagen if v.uitkomst == "afgewezen"]
         afdruk = fingerprint(config)
-        huidig = publish.huidige_release(config)
-        if not forceer and huidig and publish.lees_release(config, huidig).info.get("vingerafdruk") == afdruk:
+        huidig = publish.current_release(config)
+        if not forceer and huidig and publish.read_release(config, huidig).info.get("vingerafdruk") == afdruk:
             result.status, result.release_id = "niets_nieuw", huidig
             result.bericht = (f"Nothing new: no new or changed delivery and no change in code, definitions or "
                               f"parameters. Release {huidig} stays current; nothing was rebuilt.")
@@ -199,7 +218,7 @@ def run(config: Config, forceer: bool = False, progress: Progress | None = None,
             return stage(name, function, *args)
 
         uitslag, release_id = audit_and_publish(config, db, afdruk, publish_step)
-        result.audit = uitslag.samenvatting()
+        result.audit = uitslag.summary()
         result.data_docs = str(uitslag.data_docs)
         kern = kerncijfers(db)
         if release_id is None:
@@ -214,7 +233,7 @@ def run(config: Config, forceer: bool = False, progress: Progress | None = None,
             log.warning("Quality warning (published anyway): %s", w)
         result.release_id = release_id
         result.status = "gepubliceerd"
-        result.bericht = f"Published release {release_id}; catalog {publish.catalogus_pad(config)}."
+        result.bericht = f"Published release {release_id}; catalog {publish.catalog_path(config)}."
         if result.afgewezen_leveringen:
             result.bericht += (" Rejected deliveries were left out: " + ", ".join(result.afgewezen_leveringen)
                                + ". Ask the supplier for a corrected delivery.")

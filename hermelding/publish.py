@@ -29,19 +29,19 @@ import duckdb
 
 from hermelding.config import Config
 
-CATALOGUS = "hermelding.duckdb"
+CATALOG_FILE = "hermelding.duckdb"
 RELEASES = "releases"
-BEVRIEZINGEN = "bevriezingen.json"
+FREEZES_FILE = "bevriezingen.json"
 TMP_PREFIX = ".tmp-"
 OPENBARE_SCHEMAS = ("openbaar",)
 DIMENSIES = ("dim_gemeente", "dim_periode", "dim_definitie")
 
 
-class PublicatieFout(RuntimeError):
+class PublishError(RuntimeError):
     """Publication refused: the message says what and what to do."""
 
 
-def _crashpunt(config: Config, naam: str) -> None:
+def _crash_point(config: Config, naam: str) -> None:
     """Test hook for the crash-safety tests: HERMELDING_CRASHTEST=<name> kills the process here."""
     if config.environment.get("crashtest") == naam:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -51,11 +51,11 @@ def releases_dir(config: Config) -> Path:
     return config.marts_dir / RELEASES
 
 
-def catalogus_pad(config: Config) -> Path:
-    return config.marts_dir / CATALOGUS
+def catalog_path(config: Config) -> Path:
+    return config.marts_dir / CATALOG_FILE
 
 
-def _fsync_map(pad: Path) -> None:
+def _fsync_dir(pad: Path) -> None:
     fd = os.open(pad, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -70,10 +70,10 @@ def write_atomic(pad: Path, tekst: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, pad)
-    _fsync_map(pad.parent)
+    _fsync_dir(pad.parent)
 
 
-def opruimen(config: Config) -> list[str]:
+def remove_temporary(config: Config) -> list[str]:
     """Remove what a killed run left: temporary release folders and catalog files."""
     weg = []
     for map_ in (releases_dir(config), config.marts_dir):
@@ -96,16 +96,16 @@ def git_commit(root: Path) -> str | None:
     return (commit + ("-dirty" if gewijzigd else "")) if commit else None
 
 
-def huidige_release(config: Config) -> str | None:
-    pad = catalogus_pad(config)
+def current_release(config: Config) -> str | None:
+    pad = catalog_path(config)
     if not pad.exists():
         return None
     with duckdb.connect(str(pad), read_only=True) as con:
         return con.execute("select release_id from release_info").fetchone()[0]
 
 
-def bevriezingen(config: Config) -> dict[str, str]:
-    pad = config.marts_dir / BEVRIEZINGEN
+def frozen_quarters(config: Config) -> dict[str, str]:
+    pad = config.marts_dir / FREEZES_FILE
     return json.loads(pad.read_text(encoding="utf-8")) if pad.exists() else {}
 
 
@@ -116,23 +116,23 @@ class Release:
     info: dict
 
 
-def lees_release(config: Config, release_id: str) -> Release:
+def read_release(config: Config, release_id: str) -> Release:
     pad = releases_dir(config) / release_id
     info_pad = pad / "release.json"
     if not info_pad.exists():
-        raise PublicatieFout(f"Release '{release_id}' does not exist in {releases_dir(config)} "
+        raise PublishError(f"Release '{release_id}' does not exist in {releases_dir(config)} "
                              "(`hermelding releases` lists them).")
     return Release(release_id, pad, json.loads(info_pad.read_text(encoding="utf-8")))
 
 
-def alle_releases(config: Config) -> list[Release]:
+def all_releases(config: Config) -> list[Release]:
     if not releases_dir(config).is_dir():
         return []
-    return [lees_release(config, p.name) for p in sorted(releases_dir(config).iterdir())
+    return [read_release(config, p.name) for p in sorted(releases_dir(config).iterdir())
             if p.is_dir() and not p.name.startswith(TMP_PREFIX) and (p / "release.json").exists()]
 
 
-def _documentatie(config: Config) -> dict[str, dict]:
+def _model_docs(config: Config) -> dict[str, dict]:
     """Model and column descriptions from the dbt manifest of the build (the dbt docs)."""
     manifest = config.dbt_project_dir / "target" / "manifest.json"
     if not manifest.exists():
@@ -143,7 +143,7 @@ def _documentatie(config: Config) -> dict[str, dict]:
             for n in nodes.values() if n.get("resource_type") == "model"}
 
 
-def _invoer(config: Config) -> list[dict]:
+def _inputs(config: Config) -> list[dict]:
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
         rijen = con.execute("""
             select levering_id, regio, periode, inhoud_sha256 from ingest.leveringen
@@ -152,11 +152,11 @@ def _invoer(config: Config) -> list[dict]:
     return [dict(zip(("levering_id", "regio", "periode", "inhoud_sha256"), r, strict=True)) for r in rijen]
 
 
-def publiceer(config: Config, build_db: Path, audit_samenvatting: dict, extra: dict | None = None) -> Release:
+def publish_build(config: Config, build_db: Path, audit_samenvatting: dict, extra: dict | None = None) -> Release:
     """Write a passing build as a new immutable release and make it current."""
     if not audit_samenvatting.get("geslaagd"):
-        raise PublicatieFout("The audit did not pass: nothing is published (the previous release stays current).")
-    opruimen(config)
+        raise PublishError("The audit did not pass: nothing is published (the previous release stays current).")
+    remove_temporary(config)
     nu = datetime.now(UTC)
     release_id = nu.strftime("%Y%m%dT%H%M%S%fZ")
     tmp = releases_dir(config) / f"{TMP_PREFIX}{release_id}"
@@ -176,17 +176,17 @@ def publiceer(config: Config, build_db: Path, audit_samenvatting: dict, extra: d
             marts[tabel] = {"map": map_, "bestand": f"{map_}/{tabel}.parquet", "rijen": rijen,
                             "sha256": hashlib.sha256(doel.read_bytes()).hexdigest()}
             if i == 0:
-                _crashpunt(config, "tijdens_export")
+                _crash_point(config, "tijdens_export")
         definities = con.execute("select definitie_id, versie, parameters, parameterwaarden from marts.dim_definitie").df()
     info = {
         "release_id": release_id,
         "tijd": nu.isoformat(),
         "git_commit": git_commit(config.root),
-        "invoer": _invoer(config),
+        "invoer": _inputs(config),
         "definities": definities.to_dict(orient="records"),
         "marts": marts,
         "validatie": audit_samenvatting,
-        "documentatie": _documentatie(config),
+        "documentatie": _model_docs(config),
         **(extra or {}),
     }
     (tmp / "release.json").write_text(json.dumps(info, indent=1, default=str), encoding="utf-8")
@@ -194,24 +194,24 @@ def publiceer(config: Config, build_db: Path, audit_samenvatting: dict, extra: d
         if bestand.is_file():
             with bestand.open("rb") as f:
                 os.fsync(f.fileno())
-    _crashpunt(config, "voor_hernoemen")
+    _crash_point(config, "voor_hernoemen")
     doel = releases_dir(config) / release_id
     os.rename(tmp, doel)
-    _fsync_map(releases_dir(config))
-    _crashpunt(config, "na_hernoemen")
-    activeer(config, release_id)
-    ruim_oude_releases_op(config)
+    _fsync_dir(releases_dir(config))
+    _crash_point(config, "na_hernoemen")
+    activate(config, release_id)
+    prune_releases(config)
     return Release(release_id, doel, info)
 
 
-def _sql_tekst(tekst: str) -> str:
+def _sql_literal(tekst: str) -> str:
     return "'" + (tekst or "").replace("'", "''") + "'"
 
 
-def activeer(config: Config, release_id: str) -> None:
+def activate(config: Config, release_id: str) -> None:
     """Make a release current: build its catalog under a temporary name, then rename it over the old one."""
-    release = lees_release(config, release_id)
-    tmp = config.marts_dir / f"{TMP_PREFIX}{CATALOGUS}.{os.getpid()}"
+    release = read_release(config, release_id)
+    tmp = config.marts_dir / f"{TMP_PREFIX}{CATALOG_FILE}.{os.getpid()}"
     tmp.unlink(missing_ok=True)
     docs = release.info.get("documentatie", {})
     with duckdb.connect(str(tmp)) as con:
@@ -219,49 +219,49 @@ def activeer(config: Config, release_id: str) -> None:
         for tabel, mart in release.info["marts"].items():
             pad = (release.pad / mart["bestand"]).resolve()
             naam = f"{mart['map']}.{tabel}"
-            con.execute(f"create view {naam} as select * from read_parquet({_sql_tekst(str(pad))})")
+            con.execute(f"create view {naam} as select * from read_parquet({_sql_literal(str(pad))})")
             doc = docs.get(tabel, {})
             if doc.get("beschrijving"):
-                con.execute(f"comment on view {naam} is {_sql_tekst(doc['beschrijving'].strip())}")
+                con.execute(f"comment on view {naam} is {_sql_literal(doc['beschrijving'].strip())}")
             kolommen = {r[0] for r in con.execute(f"select column_name from (describe {naam})").fetchall()}
             for kolom, tekst in doc.get("kolommen", {}).items():
                 if tekst and kolom in kolommen:
-                    con.execute(f"comment on column {naam}.{kolom} is {_sql_tekst(tekst.strip())}")
+                    con.execute(f"comment on column {naam}.{kolom} is {_sql_literal(tekst.strip())}")
         con.execute("create table release_info (release_id varchar, tijd varchar, git_commit varchar)")
         con.execute("insert into release_info values (?, ?, ?)",
                     [release_id, release.info["tijd"], release.info.get("git_commit")])
         con.execute("comment on table release_info is 'The release this catalog shows.'")
-    _crashpunt(config, "catalogus_klaar")
-    os.replace(tmp, catalogus_pad(config))
-    _fsync_map(config.marts_dir)
-    _crashpunt(config, "na_wissel")
+    _crash_point(config, "catalogus_klaar")
+    os.replace(tmp, catalog_path(config))
+    _fsync_dir(config.marts_dir)
+    _crash_point(config, "na_wissel")
 
 
-def bevries(config: Config, kwartaal: str) -> str:
+def freeze(config: Config, kwartaal: str) -> str:
     """Mark the current release as the official figures of a quarter (e.g. 2025KW3 or 2025KW03)."""
     import re
 
     match = re.fullmatch(r"(\d{4})KW0?([1-4])", kwartaal.strip().upper())
     if not match:
-        raise PublicatieFout(f"'{kwartaal}' is not a quarter: use e.g. 2025KW3 or 2025KW03.")
+        raise PublishError(f"'{kwartaal}' is not a quarter: use e.g. 2025KW3 or 2025KW03.")
     code = f"{match[1]}KW0{match[2]}"
-    huidig = huidige_release(config)
+    huidig = current_release(config)
     if not huidig:
-        raise PublicatieFout("There is no current release to freeze: run the pipeline first.")
-    bestaand = bevriezingen(config)
+        raise PublishError("There is no current release to freeze: run the pipeline first.")
+    bestaand = frozen_quarters(config)
     if code in bestaand and bestaand[code] != huidig:
-        raise PublicatieFout(f"{code} is already frozen as release {bestaand[code]}; a frozen quarter is never "
+        raise PublishError(f"{code} is already frozen as release {bestaand[code]}; a frozen quarter is never "
                              "overwritten.")
     bestaand[code] = huidig
-    write_atomic(config.marts_dir / BEVRIEZINGEN, json.dumps(bestaand, indent=1, sort_keys=True))
+    write_atomic(config.marts_dir / FREEZES_FILE, json.dumps(bestaand, indent=1, sort_keys=True))
     return huidig
 
 
-def ruim_oude_releases_op(config: Config) -> list[str]:
+def prune_releases(config: Config) -> list[str]:
     """Keep the newest `bewaar_releases`, the current one and every frozen one; remove the rest."""
-    alle = [r.release_id for r in alle_releases(config)]
-    behouden = set(alle[-int(config.bewaar_releases):]) | set(bevriezingen(config).values())
-    huidig = huidige_release(config)
+    alle = [r.release_id for r in all_releases(config)]
+    behouden = set(alle[-int(config.bewaar_releases):]) | set(frozen_quarters(config).values())
+    huidig = current_release(config)
     if huidig:
         behouden.add(huidig)
     weg = [r for r in alle if r not in behouden]
@@ -270,10 +270,10 @@ def ruim_oude_releases_op(config: Config) -> list[str]:
     return weg
 
 
-def status_releases(config: Config) -> list[dict]:
-    huidig = huidige_release(config)
+def release_statuses(config: Config) -> list[dict]:
+    huidig = current_release(config)
     bevroren: dict[str, list[str]] = {}
-    for kwartaal, release_id in bevriezingen(config).items():
+    for kwartaal, release_id in frozen_quarters(config).items():
         bevroren.setdefault(release_id, []).append(kwartaal)
     return [{
         "release_id": r.release_id,
@@ -284,4 +284,4 @@ def status_releases(config: Config) -> list[dict]:
         "rijen": sum(m["rijen"] for m in r.info["marts"].values()),
         "audit": "geslaagd" if r.info.get("validatie", {}).get("geslaagd") else "?",
         "waarschuwingen": len(r.info.get("validatie", {}).get("waarschuwingen", [])),
-    } for r in alle_releases(config)]
+    } for r in all_releases(config)]

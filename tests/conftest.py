@@ -52,12 +52,9 @@ def fouten_set(tmp_path_factory):
 
 def laad_flows():
     """flows/nachtelijk.py (not an installed package), loaded as the command line and Prefect load it."""
-    import importlib.util
+    from hermelding.nightly import flows_module
 
-    spec = importlib.util.spec_from_file_location("hermelding_flows_nachtelijk", REPO / "flows" / "nachtelijk.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return flows_module(load_config(REPO))
 
 
 def kopieer_leveringen(bron_cfg, doel_cfg, namen=None):
@@ -73,7 +70,7 @@ def suite_met_extra(monkeypatch, tmp_path, suite_naam: str, expectation: dict) -
 
     from hermelding import gate
 
-    origineel = gate.suite_pad
+    origineel = gate.suite_path
 
     def pad(config, naam):
         bron = origineel(config, naam)
@@ -85,4 +82,4 @@ def suite_met_extra(monkeypatch, tmp_path, suite_naam: str, expectation: dict) -
         doel.write_text(json.dumps(suite))
         return doel
 
-    monkeypatch.setattr(gate, "suite_pad", pad)
+    monkeypatch.setattr(gate, "suite_path", pad)

@@ -44,7 +44,7 @@ def test_nightly_flow_end_to_end_then_nothing_new(omgeving):
     cfg = omgeving
     eerste = flows.nachtelijke_run()
     assert eerste.status == "gepubliceerd" and eerste.exit_code == 0
-    assert pub.huidige_release(cfg) == eerste.release_id
+    assert pub.current_release(cfg) == eerste.release_id
     assert [v["uitkomst"] for v in eerste.leveringen] == ["geladen"] * 4
     laatste = json.loads(last_run_path(cfg).read_text())
     assert laatste["status"] == "gepubliceerd" and laatste["release_id"] == eerste.release_id
@@ -56,7 +56,7 @@ def test_nightly_flow_end_to_end_then_nothing_new(omgeving):
 
     tweede = flows.nachtelijke_run()
     assert tweede.status == "niets_nieuw" and tweede.release_id == eerste.release_id
-    assert [r.release_id for r in pub.alle_releases(cfg)] == [eerste.release_id]
+    assert [r.release_id for r in pub.all_releases(cfg)] == [eerste.release_id]
     assert not (cfg.build_dir / "hermelding_build.duckdb").stat().st_mtime > last_run_path(cfg).stat().st_mtime
 
 
@@ -77,7 +77,7 @@ def test_gate_failure_exits_1_and_keeps_the_previous_release(omgeving, monkeypat
     uitkomst = runner.invoke(app, ["draai", "--forceer", "--stil"])
     assert uitkomst.exit_code == 1, uitkomst.output
     assert "NOT PUBLISHED" in uitkomst.output and "audit_reconciliatie" in uitkomst.output
-    assert pub.huidige_release(cfg) == eerste.release_id
+    assert pub.current_release(cfg) == eerste.release_id
     assert json.loads(last_run_path(cfg).read_text())["status"] == "geweigerd"
 
 
@@ -89,7 +89,7 @@ def test_rejected_delivery_still_publishes_the_rest_but_exits_1(omgeving):
     uitkomst = runner.invoke(app, ["draai", "--stil"])
     assert uitkomst.exit_code == 1
     assert "VT02_2024HJ01" in uitkomst.output
-    assert pub.huidige_release(cfg) is not None
+    assert pub.current_release(cfg) is not None
 
 
 @pytest.mark.parametrize("commando", ["draai", "inlezen", "bouw", "publiceer"])
@@ -98,7 +98,7 @@ def test_a_second_run_is_refused_while_one_is_busy(omgeving, commando):
         uitkomst = runner.invoke(app, [commando, "--stil"])
     assert uitkomst.exit_code == 3
     assert "busy" in uitkomst.output and "did nothing" in uitkomst.output
-    assert pub.huidige_release(omgeving) is None
+    assert pub.current_release(omgeving) is None
 
 
 def test_a_second_run_waits_for_the_lock_when_configured(omgeving):
@@ -174,12 +174,12 @@ def test_every_command_has_help_with_an_example(commando):
 
 
 def test_the_command_list_shows_dutch_names_only_and_old_spellings_still_work():
-    lijst = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
-    for naam in COMMANDS:
-        assert naam in lijst
+    import re
+
+    lijst = set(re.findall(r"^│ (\w+)\s", runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output, re.M))
+    assert lijst == set(COMMANDS)  # the English spellings are hidden aliases
     for oud, nieuw in {"ingest": "inlezen", "build": "bouw", "run": "draai", "serve": "serveer",
                        "rollback": "terugzetten"}.items():
-        assert f" {oud} " not in lijst  # hidden alias
         hulp = runner.invoke(app, [oud, "--help"], env={"COLUMNS": "200"})
         assert hulp.exit_code == 0 and f"hermelding {nieuw}" in hulp.output
 

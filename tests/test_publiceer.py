@@ -29,7 +29,7 @@ def gebouwd(schone_set, tmp_path_factory):
     db = build(cfg).build_db
     uitslag = audit(cfg, db)
     assert uitslag.geslaagd, uitslag.kritiek
-    return cfg, db, uitslag.samenvatting()
+    return cfg, db, uitslag.summary()
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def views(catalogus) -> dict[str, int]:
 
 def test_release_has_a_parquet_file_per_mart_and_a_complete_release_json(project):
     cfg, db, samenvatting = project
-    release = pub.publiceer(cfg, db, samenvatting)
+    release = pub.publish_build(cfg, db, samenvatting)
     info = json.loads((release.pad / "release.json").read_text())
     assert {"release_id", "tijd", "git_commit", "invoer", "definities", "marts", "validatie"} <= set(info)
     assert len(info["invoer"]) == 4 and all(len(i["inhoud_sha256"]) == 64 for i in info["invoer"])
@@ -72,8 +72,8 @@ def test_release_has_a_parquet_file_per_mart_and_a_complete_release_json(project
 
 def test_catalog_shows_the_current_release_with_dbt_docs_as_comments(project):
     cfg, db, samenvatting = project
-    release = pub.publiceer(cfg, db, samenvatting)
-    catalogus = pub.catalogus_pad(cfg)
+    release = pub.publish_build(cfg, db, samenvatting)
+    catalogus = pub.catalog_path(cfg)
     aantallen = views(catalogus)
     assert aantallen["openbaar.hermelding_regio_periode_openbaar"] == release.info["marts"]["hermelding_regio_periode_openbaar"]["rijen"]
     manifest = json.loads((cfg.dbt_project_dir / "target" / "manifest.json").read_text())
@@ -89,7 +89,7 @@ def test_catalog_shows_the_current_release_with_dbt_docs_as_comments(project):
 
 def test_failed_audit_publishes_nothing_and_keeps_the_previous_release(project, tmp_path, monkeypatch):
     cfg, db, samenvatting = project
-    eerste = pub.publiceer(cfg, db, samenvatting)
+    eerste = pub.publish_build(cfg, db, samenvatting)
     suite_met_extra(monkeypatch, tmp_path, "audit_hermelding_regio_periode", {
         "type": "expect_column_values_to_be_between", "severity": "critical",
         "kwargs": {"column": "hermelding_pct", "max_value": 1}})
@@ -97,71 +97,71 @@ def test_failed_audit_publishes_nothing_and_keeps_the_previous_release(project, 
     assert not uitslag.geslaagd
     assert any("hermelding_pct" in k for k in uitslag.kritiek)
     assert uitslag.data_docs.exists()
-    with pytest.raises(pub.PublicatieFout):
-        pub.publiceer(cfg, db, uitslag.samenvatting())
-    assert pub.huidige_release(cfg) == eerste.release_id
-    assert [r.release_id for r in pub.alle_releases(cfg)] == [eerste.release_id]
+    with pytest.raises(pub.PublishError):
+        pub.publish_build(cfg, db, uitslag.summary())
+    assert pub.current_release(cfg) == eerste.release_id
+    assert [r.release_id for r in pub.all_releases(cfg)] == [eerste.release_id]
 
 
 def test_rollback_makes_an_older_release_current(project):
     cfg, db, samenvatting = project
-    a = pub.publiceer(cfg, db, samenvatting)
-    b = pub.publiceer(cfg, db, samenvatting)
-    assert pub.huidige_release(cfg) == b.release_id
-    pub.activeer(cfg, a.release_id)
-    assert pub.huidige_release(cfg) == a.release_id
-    with pytest.raises(pub.PublicatieFout):
-        pub.activeer(cfg, "bestaat-niet")
+    a = pub.publish_build(cfg, db, samenvatting)
+    b = pub.publish_build(cfg, db, samenvatting)
+    assert pub.current_release(cfg) == b.release_id
+    pub.activate(cfg, a.release_id)
+    assert pub.current_release(cfg) == a.release_id
+    with pytest.raises(pub.PublishError):
+        pub.activate(cfg, "bestaat-niet")
 
 
 def test_retention_keeps_the_last_n_and_every_frozen_release(project):
     cfg, db, samenvatting = project
     cfg = cfg.with_overrides(bewaar_releases=2)
-    bevroren = pub.publiceer(cfg, db, samenvatting)
-    assert pub.bevries(cfg, "2023KW4") == bevroren.release_id
-    nieuw = [pub.publiceer(cfg, db, samenvatting).release_id for _ in range(3)]
-    over = [r.release_id for r in pub.alle_releases(cfg)]
+    bevroren = pub.publish_build(cfg, db, samenvatting)
+    assert pub.freeze(cfg, "2023KW4") == bevroren.release_id
+    nieuw = [pub.publish_build(cfg, db, samenvatting).release_id for _ in range(3)]
+    over = [r.release_id for r in pub.all_releases(cfg)]
     assert over == [bevroren.release_id, *nieuw[-2:]]
-    assert pub.bevriezingen(cfg) == {"2023KW04": bevroren.release_id}
-    with pytest.raises(pub.PublicatieFout, match="already frozen"):
-        pub.bevries(cfg, "2023KW04")  # the current release is another one: a frozen quarter is never overwritten
-    with pytest.raises(pub.PublicatieFout):
-        pub.bevries(cfg, "2023Q4")
+    assert pub.frozen_quarters(cfg) == {"2023KW04": bevroren.release_id}
+    with pytest.raises(pub.PublishError, match="already frozen"):
+        pub.freeze(cfg, "2023KW04")  # the current release is another one: a frozen quarter is never overwritten
+    with pytest.raises(pub.PublishError):
+        pub.freeze(cfg, "2023Q4")
 
 
 PUBLICEER_SCRIPT = textwrap.dedent("""
     import json, pathlib, sys
     from hermelding.config import load_config
     from hermelding.build import build_db
-    from hermelding.publish import publiceer
+    from hermelding.publish import publish_build
     cfg = load_config()
     samenvatting = json.loads(pathlib.Path(sys.argv[1]).read_text())
-    print(publiceer(cfg, build_db(cfg), samenvatting).release_id)
+    print(publish_build(cfg, build_db(cfg), samenvatting).release_id)
 """)
 
 
 @pytest.mark.parametrize("punt", ["tijdens_export", "voor_hernoemen", "na_hernoemen", "catalogus_klaar", "na_wissel"])
 def test_killed_publication_leaves_old_or_new_release_never_a_mix(project, punt, tmp_path):
     cfg, db, samenvatting = project
-    oud = pub.publiceer(cfg, db, samenvatting)
+    oud = pub.publish_build(cfg, db, samenvatting)
     env = omgeving(cfg) | {"HERMELDING_CRASHTEST": punt}
     (tmp_path / "audit.json").write_text(json.dumps(samenvatting))
     proces = subprocess.run([sys.executable, "-c", PUBLICEER_SCRIPT, str(tmp_path / "audit.json")], env=env, check=False,
                             capture_output=True, text=True, timeout=300)
     assert proces.returncode == -9, proces.stderr[-2000:]
-    huidig = pub.huidige_release(cfg)
-    releases = {r.release_id for r in pub.alle_releases(cfg)}
+    huidig = pub.current_release(cfg)
+    releases = {r.release_id for r in pub.all_releases(cfg)}
     assert huidig in releases
     if punt in ("tijdens_export", "voor_hernoemen", "na_hernoemen", "catalogus_klaar"):
         assert huidig == oud.release_id
     else:
         assert huidig != oud.release_id
     # the current catalog is complete: every view answers and matches its release's row counts
-    info = pub.lees_release(cfg, huidig).info
-    aantallen = views(pub.catalogus_pad(cfg))
+    info = pub.read_release(cfg, huidig).info
+    aantallen = views(pub.catalog_path(cfg))
     assert {n.split(".")[1]: a for n, a in aantallen.items()} == {k: m["rijen"] for k, m in info["marts"].items()}
     # the next run cleans up what the killed one left, and publishes normally
-    pub.publiceer(cfg, db, samenvatting)
+    pub.publish_build(cfg, db, samenvatting)
     assert not list(cfg.marts_dir.glob(".tmp-*")) and not list(pub.releases_dir(cfg).glob(".tmp-*"))
 
 
@@ -182,12 +182,12 @@ LEZER_SCRIPT = textwrap.dedent("""
 
 def test_reader_holding_the_catalog_keeps_one_consistent_release_while_new_ones_publish(project, tmp_path):
     cfg, db, samenvatting = project
-    eerste = pub.publiceer(cfg, db, samenvatting)
+    eerste = pub.publish_build(cfg, db, samenvatting)
     stop = tmp_path / "stop"
-    lezer = subprocess.Popen([sys.executable, "-c", LEZER_SCRIPT, str(pub.catalogus_pad(cfg)), str(stop)],
+    lezer = subprocess.Popen([sys.executable, "-c", LEZER_SCRIPT, str(pub.catalog_path(cfg)), str(stop)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert lezer.stdout.readline().strip() == "klaar"
-    nieuw = [pub.publiceer(cfg, db, samenvatting).release_id for _ in range(2)]
+    nieuw = [pub.publish_build(cfg, db, samenvatting).release_id for _ in range(2)]
     time.sleep(0.2)
     stop.touch()
     uit, fout = lezer.communicate(timeout=60)
@@ -197,12 +197,12 @@ def test_reader_holding_the_catalog_keeps_one_consistent_release_while_new_ones_
     verwacht = eerste.info["marts"]["hermelding_regio_periode_openbaar"]["rijen"]
     assert {tuple(w) for w in waarnemingen} == {(eerste.release_id, verwacht)}
     # a newly opened connection sees the newest release
-    assert pub.huidige_release(cfg) == nieuw[-1]
+    assert pub.current_release(cfg) == nieuw[-1]
 
 
 def test_implausible_change_of_a_published_period_is_a_warning_not_a_block(project, tmp_path):
     cfg, db, samenvatting = project
-    vorige = pub.publiceer(cfg, db, samenvatting)
+    vorige = pub.publish_build(cfg, db, samenvatting)
     # the previously published figures of one municipality were three times lower
     nep = tmp_path / "vorige"
     (nep / "intern").mkdir(parents=True)
