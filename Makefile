@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: demo test lint constraints clean
+.PHONY: demo test lint bench constraints clean
 .DEFAULT_GOAL := demo
 
 $(STAMP): pyproject.toml constraints.txt
@@ -20,12 +20,16 @@ demo: $(STAMP)
 
 ## test: lint, then the whole test suite
 test: $(STAMP)
-	$(BIN)/ruff check hermelding flows tests
+	$(BIN)/ruff check hermelding flows tests benchmarks
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
 	$(BIN)/python -m pytest
 
+## bench: the nightly run on a national-scale ten-year set, against a hand-written DuckDB baseline
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --profiel national
+
 lint: $(STAMP)
-	$(BIN)/ruff check hermelding flows tests
+	$(BIN)/ruff check hermelding flows tests benchmarks
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
 
 ## constraints: re-pin the tested versions after changing pyproject.toml

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ class RunResult:
     data_docs: str | None = None
     afgewezen_leveringen: list[str] = field(default_factory=list)
     kerncijfers: list[dict] = field(default_factory=list)  # hermelding % per municipality, latest complete half year
+    duur_seconden: dict[str, float] = field(default_factory=dict)  # wall time per stage, for operators and benchmarks
 
     @property
     def exit_code(self) -> int:
@@ -173,6 +175,17 @@ def _verslag_dict(v: LeveringVerslag) -> dict:
             "reden": v.reden}
 
 
+def _timed(stage: StageRunner, durations: dict[str, float]) -> StageRunner:
+    """The stage runner, recording each stage's wall time."""
+    def run_stage(name: str, function: Callable, *args):
+        started = time.perf_counter()
+        try:
+            return stage(name, function, *args)
+        finally:
+            durations[name] = round(time.perf_counter() - started, 3)
+    return run_stage
+
+
 # --- the sequence -----------------------------------------------------------------------------
 
 
@@ -185,6 +198,7 @@ def run(config: Config, forceer: bool = False, progress: Progress | None = None,
             progress(naam)
 
     result = RunResult("mislukt", "", datetime.now(UTC).isoformat(timespec="seconds"))
+    stage = _timed(stage, result.duur_seconden)
     with pipeline_lock(config):
         publish.remove_temporary(config)
         step("ingest")

@@ -1,0 +1,254 @@
+"""The nightly run at scale: `make bench` (national ten-year set) or `make bench-smoke` (tiny, in make test).
+
+Generates the deliveries once (cached under benchmarks/.cache/, keyed by the generator's arguments),
+then measures on this machine, each in a fresh project folder, through the real command line:
+
+1. the whole nightly run from an empty warehouse: wall time per stage (from the run summary) and the
+   peak RSS of the whole process tree;
+2. a nightly run with one new half-year delivery;
+3. a nightly run after a corrected delivery;
+4. a nightly run with nothing new;
+5. the baseline: benchmarks/baseline_d1.sql, one hand-written DuckDB script computing D1 and the counts of
+   hermelding_regio_periode straight from the delivery files. Its counts must equal the pipeline's mart
+   (the benchmark fails otherwise); the ratios pipeline/baseline are reported.
+
+Writes benchmarks/results/<date>-<commit>.json and prints a Markdown table. Timings are never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / "benchmarks" / ".cache"
+RESULTS = REPO / "benchmarks" / "results"
+BIN = Path(sys.executable).parent
+COUNTS = ["meldingen", "eerste_melding", "hermelding", "hermelding_een_bekend", "hermelding_meerdere_bekend",
+          "vervolgmelding", "vervolg_tijdens_vb", "vervolg_na_vb", "vervolg_tijdens_monitoring", "niet_ingedeeld"]
+D1_MODEL = "int_meldingen_geclassificeerd"  # the dbt model holding the D1 classification
+PROFILES = {
+    "national": {"regio": "VT02", "van": 2016, "tot": 2025, "periode": "halfjaar", "seed": 7, "schaal": 65},
+    "smoke": {"regio": "VT02", "van": 2022, "tot": 2023, "periode": "halfjaar", "seed": 7, "schaal": 0.3},
+}
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc (Linux)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/status", encoding="ascii") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def measure(command: list[str], env: dict[str, str], label: str) -> dict:
+    """Run a command; wall time, exit code and peak RSS of its process tree (sampled every 50 ms)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    done.set()
+    sampler.join()
+    wall = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"benchmark step '{label}' failed (exit {process.returncode}):\n{output[-3000:]}")
+    return {"wall_s": round(wall, 2), "peak_rss_mb": round(peak[0] / 1024, 1)}
+
+
+# --- the data -------------------------------------------------------------------------------------
+
+def deliveries(profile: dict) -> Path:
+    """The generated deliveries for a profile, generated once and cached."""
+    key = hashlib.sha256(json.dumps(profile, sort_keys=True).encode()
+                         + (REPO / "hermelding" / "generator.py").read_bytes()).hexdigest()[:12]
+    folder = CACHE / key
+    if (folder / "klaar").exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "raw").mkdir(parents=True)
+    env = project_env(folder)
+    args = [str(BIN / "hermelding"), "genereer", "--stil", "--uit", str(folder / "raw"),
+            *[f"--{k}={v}" for k, v in profile.items()]]
+    folder_info = measure(args, env, "genereer")
+    (folder / "genereer.json").write_text(json.dumps(folder_info), encoding="utf-8")
+    (folder / "klaar").write_text("", encoding="utf-8")
+    return folder
+
+
+def project_env(folder: Path) -> dict[str, str]:
+    """Environment for a project whose data folders all live under `folder` (code and config: this repo)."""
+    env = dict(os.environ, HERMELDING_ROOT=str(REPO), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180")
+    for key, sub in (("raw_dir", "raw"), ("warehouse", "warehouse/warehouse.duckdb"), ("build_dir", "warehouse/build"),
+                     ("marts_dir", "marts"), ("grondwaarheid_dir", "grondwaarheid")):
+        env[f"HERMELDING_{key.upper()}"] = str(folder / sub)
+    env["HERMELDING_REFERENTIE_DIR"] = str(REPO / "data" / "raw" / "referentie")
+    return env
+
+
+def correct_delivery(folder: Path) -> str:
+    """A correction: the same delivery with its last betrokkenen row removed (a new content hash)."""
+    target = sorted(p for p in folder.iterdir() if p.is_dir())[-3]
+    path = target / "betrokkenen.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]), encoding="utf-8")
+    return target.name
+
+
+# --- one benchmark run ----------------------------------------------------------------------------
+
+def nightly(env: dict, label: str, work: Path) -> dict:
+    result = measure([str(BIN / "hermelding"), "draai", "--stil"], env, label)
+    summary = json.loads((work / "warehouse" / "laatste_run.json").read_text(encoding="utf-8"))
+    result["status"] = summary["status"]
+    result["stages_s"] = summary.get("duur_seconden", {})
+    run_results = REPO / "dbt_project" / "target" / "run_results.json"
+    if summary["status"] == "gepubliceerd" and run_results.exists():
+        nodes = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+        models = [n for n in nodes if n["unique_id"].startswith("model.")]
+        result["d1_model_s"] = next((round(n["execution_time"], 2) for n in models
+                                     if n["unique_id"].endswith(f".{D1_MODEL}")), None)
+        result["dbt_models_s"] = {n["unique_id"].split(".")[-1]: round(n["execution_time"], 2)
+                                  for n in sorted(models, key=lambda n: -n["execution_time"])[:6]}
+    return result
+
+
+def baseline(raw: Path, lookback: int) -> tuple[dict, duckdb.DuckDBPyConnection]:
+    script = (REPO / "benchmarks" / "baseline_d1.sql").read_text(encoding="utf-8")
+    script = script.replace(":raw", str(raw)).replace(":lookback", str(lookback))
+    con = duckdb.connect()
+    start = time.perf_counter()
+    con.execute(script)
+    return {"wall_s": round(time.perf_counter() - start, 2)}, con
+
+
+def compare_with_mart(con: duckdb.DuckDBPyConnection, release: Path) -> int:
+    """Rows where the baseline and the pipeline's internal mart disagree (municipality x half year)."""
+    mart = release / "intern" / "hermelding_regio_periode.parquet"
+    columns = ", ".join(COUNTS)
+    return con.execute(f"""
+        with pipeline as (
+            select regiocode, periode, {columns} from read_parquet('{mart}')
+            where regiotype = 'gemeente' and periodesoort = 'halfjaar' and meldingen > 0
+        ), base as (select regiocode, periode, {columns} from bl_tellingen)
+        select count(*) from ((select * from pipeline except all select * from base)
+                              union all (select * from base except all select * from pipeline))
+    """).fetchone()[0]
+
+
+def run(profile_name: str, keep: bool) -> dict:
+    profile = PROFILES[profile_name]
+    data = deliveries(profile)
+    work = Path(tempfile.mkdtemp(prefix=f"hermelding-bench-{profile_name}-"))
+    env = project_env(work)
+    alle = sorted(p for p in (data / "raw").iterdir() if p.is_dir())
+    (work / "raw").mkdir(parents=True)
+    for folder in alle[:-1]:
+        shutil.copytree(folder, work / "raw" / folder.name)
+    meldingen = sum(sum(1 for _ in open(f / "meldingen.csv", encoding="utf-8")) - 1 for f in alle)
+    results: dict = {"profile": profile_name, "generator": profile, "meldingen": meldingen,
+                     "deliveries": len(alle), "generate": json.loads((data / "genereer.json").read_text())}
+    try:
+        results["1_empty_warehouse"] = nightly(env, "empty warehouse", work)
+        shutil.copytree(alle[-1], work / "raw" / alle[-1].name)
+        results["2_one_new_delivery"] = nightly(env, "one new delivery", work)
+        results["3_corrected_delivery"] = nightly(env, f"corrected {correct_delivery(work / 'raw')}", work)
+        results["4_nothing_new"] = nightly(env, "nothing new", work)
+        lookback = int(json.loads(subprocess.run(
+            [str(BIN / "python"), "-c", "import json; from hermelding.config import load_config; "
+             "print(json.dumps(load_config().lookback_maanden))"], env=env, capture_output=True, text=True,
+            check=True).stdout))
+        results["5_baseline"], con = baseline(work / "raw", lookback)
+        releases = sorted((work / "marts" / "releases").iterdir())
+        verschil = compare_with_mart(con, releases[-1])
+        results["5_baseline"]["rows_differing_from_mart"] = verschil
+        if verschil:
+            raise SystemExit(f"The baseline and the pipeline's mart disagree on {verschil} rows: one of them is wrong.")
+        d1 = results["1_empty_warehouse"].get("d1_model_s")
+        results["ratios"] = {
+            "whole_run_vs_baseline": round(results["1_empty_warehouse"]["wall_s"] / results["5_baseline"]["wall_s"], 1),
+            "d1_model_vs_baseline": round(d1 / results["5_baseline"]["wall_s"], 2) if d1 else None,
+        }
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def machine() -> dict:
+    memory_kb = next(int(line.split()[1]) for line in open("/proc/meminfo", encoding="ascii") if line.startswith("MemTotal"))
+    return {"cores": os.cpu_count(), "memory_gb": round(memory_kb / 1024 / 1024, 1), "python": platform.python_version(),
+            "duckdb": duckdb.__version__}
+
+
+def markdown(results: dict) -> str:
+    rows = [("generate", results["generate"]),
+            ("nightly run, empty warehouse", results["1_empty_warehouse"]),
+            ("nightly run, one new delivery", results["2_one_new_delivery"]),
+            ("nightly run, corrected delivery", results["3_corrected_delivery"]),
+            ("nightly run, nothing new", results["4_nothing_new"]),
+            ("baseline: D1 + counts, one DuckDB script", results["5_baseline"])]
+    out = [f"{results['meldingen']:,} meldingen in {results['deliveries']} deliveries; "
+           f"{results['machine']['cores']} cores, {results['machine']['memory_gb']} GB; commit {results['commit']}", "",
+           "| step | wall (s) | peak RSS (MB) | stages (s) |", "|---|---|---|---|"]
+    for label, r in rows:
+        stages = ", ".join(f"{k} {v}" for k, v in r.get("stages_s", {}).items())
+        out.append(f"| {label} | {r['wall_s']} | {r.get('peak_rss_mb', '')} | {stages} |")
+    ratios = results.get("ratios", {})
+    out += ["", f"Whole run / baseline: {ratios.get('whole_run_vs_baseline')}×; "
+            f"D1 model ({D1_MODEL}, {results['1_empty_warehouse'].get('d1_model_s')} s) / baseline: "
+            f"{ratios.get('d1_model_vs_baseline')}×. "
+            f"Slowest dbt models (empty warehouse): {results['1_empty_warehouse'].get('dbt_models_s')}"]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profiel", choices=sorted(PROFILES), default="national")
+    parser.add_argument("--uit", type=Path, default=None, help="results JSON (default benchmarks/results/<date>-<commit>.json)")
+    parser.add_argument("--bewaar", action="store_true", help="keep the benchmark's project folder")
+    args = parser.parse_args()
+    results = run(args.profiel, args.bewaar)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                            check=False).stdout.strip() or "unknown"
+    results |= {"commit": commit, "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+    target = args.uit or RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{commit}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    print(markdown(results))
+    print(f"\nResults: {target}")
+
+
+if __name__ == "__main__":
+    main()
