@@ -66,6 +66,10 @@ def build(config: Config, doel: Path | None = None, vars_: dict | None = None) -
     doel = doel or build_db(config)
     if not config.warehouse.exists():
         raise BuildFailed(f"No warehouse at {config.warehouse}: run `hermelding ingest` first.")
+    # every build starts from an empty database: a model that was removed or moved to another schema must not
+    # linger there and be published with the next release
+    for oud in (doel, doel.with_name(doel.name + ".wal")):
+        oud.unlink(missing_ok=True)
     res = dbt(config, ["build"], doel, vars_)
     uit = BuildResult(doel, bool(res.success))
     if res.result is not None:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from hermelding.reference import d1_groepen, d1_tellingen
+
 VLAG_PRIMAIR = "primair"  # below the minimum after rounding
 VLAG_SECUNDAIR = "secundair"  # suppressed so that another cell cannot be recovered by subtraction
 VLAG_AFGELEID = "afgeleid"  # a percentage whose numerator or denominator is suppressed
@@ -174,13 +176,9 @@ def regio_ouders(frame: pd.DataFrame, gemeenten: pd.DataFrame) -> pd.DataFrame:
 SPECIFICATIES: dict[str, Specificatie] = {
     "hermelding_regio_periode": Specificatie(
         sleutel=("regiotype", "regiocode", "periode"),
-        tellingen=("meldingen", "eerste_melding", "hermelding", "hermelding_een_bekend", "hermelding_meerdere_bekend",
-                   "vervolgmelding", "vervolg_tijdens_vb", "vervolg_na_vb", "vervolg_tijdens_monitoring", "niet_ingedeeld"),
-        rij_groepen=(
-            ("meldingen", ("eerste_melding", "hermelding", "vervolgmelding", "niet_ingedeeld")),
-            ("hermelding", ("hermelding_een_bekend", "hermelding_meerdere_bekend")),
-            ("vervolgmelding", ("vervolg_tijdens_vb", "vervolg_na_vb", "vervolg_tijdens_monitoring")),
-        ),
+        # the count columns and the classes that add up: written once, in dbt_project.yml (var d1_tellingen)
+        tellingen=tuple(telling["kolom"] for telling in d1_tellingen()),
+        rij_groepen=d1_groepen(),
         afgeleid={
             "hermelding_pct": ("hermelding", "meldingen"),
             "hermelding_pct_ci_onder": ("hermelding", "meldingen"),

@@ -33,8 +33,9 @@ CATALOG_FILE = "hermelding.duckdb"
 RELEASES = "releases"
 FREEZES_FILE = "bevriezingen.json"
 TMP_PREFIX = ".tmp-"
-OPENBARE_SCHEMAS = ("openbaar",)
-DIMENSIES = ("dim_gemeente", "dim_periode", "dim_definitie")
+# Build schemas by release folder: the disclosure-controlled marts and the dimensions are public.
+OPENBARE_SCHEMAS = ("openbaar", "dimensies")
+INTERNE_SCHEMAS = ("marts",)
 
 
 class PublishError(RuntimeError):
@@ -166,10 +167,10 @@ def publish_build(config: Config, build_db: Path, audit_samenvatting: dict, extr
     with duckdb.connect(str(build_db), read_only=True) as con:
         tabellen = con.execute("""
             select table_schema, table_name from information_schema.tables
-            where table_schema in ('marts', 'openbaar') order by table_schema, table_name
-        """).fetchall()
+            where list_contains($schemas, table_schema) order by table_schema, table_name
+        """, {"schemas": [*INTERNE_SCHEMAS, *OPENBARE_SCHEMAS]}).fetchall()
         for i, (schema, tabel) in enumerate(tabellen):
-            map_ = "openbaar" if schema in OPENBARE_SCHEMAS or tabel in DIMENSIES else "intern"
+            map_ = "openbaar" if schema in OPENBARE_SCHEMAS else "intern"
             doel = tmp / map_ / f"{tabel}.parquet"
             con.execute(f"copy (select * from {schema}.{tabel}) to '{doel}' (format parquet)")
             rijen = con.execute(f"select count(*) from {schema}.{tabel}").fetchone()[0]
@@ -177,7 +178,7 @@ def publish_build(config: Config, build_db: Path, audit_samenvatting: dict, extr
                             "sha256": hashlib.sha256(doel.read_bytes()).hexdigest()}
             if i == 0:
                 _crash_point(config, "tijdens_export")
-        definities = con.execute("select definitie_id, versie, parameters, parameterwaarden from marts.dim_definitie").df()
+        definities = con.execute("select definitie_id, versie, parameters, parameterwaarden from dimensies.dim_definitie").df()
     info = {
         "release_id": release_id,
         "tijd": nu.isoformat(),

@@ -1,4 +1,5 @@
-"""Reference code lists and municipalities, read from the dbt seeds (their one home)."""
+"""Reference data read from the dbt project (its one home): code lists and municipalities (seeds), and the
+structure of D1's counts (the var `d1_tellingen` of dbt_project.yml)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import csv
 from functools import lru_cache
 from pathlib import Path
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 
 
 @lru_cache
@@ -30,3 +32,22 @@ def gemeenten(vt_regio: str | None = None) -> tuple[dict[str, str], ...]:
 
 def gemeentecodes() -> tuple[str, ...]:
     return tuple(r["gemeentecode"] for r in gemeenten())
+
+
+@lru_cache
+def d1_tellingen() -> tuple[dict[str, str], ...]:
+    """D1's count columns in order, each with the class or subclass it counts and the total it is part of
+    (`deel_van`): the var `d1_tellingen` of dbt_project.yml, which the dbt models and tests read too."""
+    import yaml
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return tuple(project["vars"]["d1_tellingen"])
+
+
+def d1_groepen() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each D1 total with its parts, in order: (("meldingen", ("eerste_melding", ...)), ...)."""
+    groepen: dict[str, list[str]] = {}
+    for telling in d1_tellingen():
+        if telling.get("deel_van"):
+            groepen.setdefault(telling["deel_van"], []).append(telling["kolom"])
+    return tuple((totaal, tuple(delen)) for totaal, delen in groepen.items())

@@ -98,7 +98,9 @@ def test_incomplete_period_is_marked(schone_set, tmp_path):
 
 def test_kaplan_meier_matches_lifelines(gebouwd):
     _, db, _ = gebouwd
-    subjecten = query(db, "select * from intermediate.int_herhaling_subjecten")
+    subjecten = query(db, "select * from intermediate.int_herhaalde_melding union all "
+                          "select * from intermediate.int_recidive_pleger union all "
+                          "select * from intermediate.int_intergenerationeel_minderjarigen")
     cohort = query(db, "select * from marts.herhaling_cohort where regiotype in ('gemeente', 'vt_regio')")
     subjecten_vt = subjecten.assign(regiocode=subjecten.regio)
     subjecten_gm = subjecten.assign(regiocode=subjecten.gemeentecode)
@@ -138,7 +140,7 @@ def test_every_mart_row_names_its_definition_and_parameters(gebouwd):
     for mart in ("hermelding_regio_periode", "herhaling_cohort", "intergenerationeel_regio_periode", "melding_classificatie"):
         rijen = query(db, f"select definitie_id, definitie_versie from marts.{mart}")
         assert rijen.notna().all().all() and len(rijen) > 0
-    d = query(db, "select * from marts.dim_definitie")
+    d = query(db, "select * from dimensies.dim_definitie")
     assert dict(zip(d.definitie_id, d.parameterwaarden, strict=True))["eerdere_betrokkenheid"] == "36"
 
 
@@ -165,7 +167,11 @@ def test_dbt_docs_document_every_model_and_column(gebouwd):
 def test_disclosure_thresholds_reach_the_public_marts_as_parameters(gebouwd, tmp_path):
     cfg, standaard_db, _ = gebouwd
     doel = tmp_path / "streng.duckdb"
+    # a relation left by an earlier build (a model since removed or moved) must not survive into the next one
+    with duckdb.connect(str(doel)) as con:
+        con.execute("create schema marts; create table marts.verdwenen_model as select 1 as x")
     build(cfg, doel=doel, vars_={"afronding": 10, "minimum_telling": 50})
+    assert query(doel, "select count(*) n from information_schema.tables where table_name = 'verdwenen_model'").n[0] == 0
     kolommen = "meldingen, hermelding, vervolgmelding, niet_ingedeeld"
     for db, stap, minimum in ((standaard_db, 5, 10), (doel, 10, 50)):
         lang = query(db, f"unpivot (select {kolommen} from openbaar.hermelding_regio_periode_openbaar) "
@@ -185,4 +191,56 @@ def test_dbt_var_defaults_equal_the_configuration():
     from tests.conftest import REPO
 
     standaard = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())["vars"]
-    assert dbt_vars(load_config(REPO)) == standaard
+    structuur = standaard.pop("d1_tellingen")  # the structure of D1's counts, not a parameter
+    assert structuur and dbt_vars(load_config(REPO)) == standaard
+
+
+# --- D1's count columns: one list, read by SQL and Python -------------------------------------------
+
+D1_ALLEEN_IN_LIJSTEN = ("hermelding_een_bekend", "hermelding_meerdere_bekend", "vervolg_tijdens_vb",
+                        "vervolg_na_vb", "vervolg_tijdens_monitoring")
+
+
+def test_d1_count_columns_are_written_once():
+    """The subclass count columns appear nowhere in code but in the one list (var d1_tellingen); a copy of
+    the list in a model, a dbt test, a macro or Python makes this fail."""
+    from tests.conftest import REPO
+
+    bestanden = [*(REPO / "dbt_project").glob("models/**/*.sql"), *(REPO / "dbt_project").glob("models/**/*.py"),
+                 *(REPO / "dbt_project").glob("tests/**/*.sql"), *(REPO / "dbt_project").glob("macros/**/*.sql"),
+                 *(REPO / "hermelding").glob("**/*.py")]
+    assert len(bestanden) > 20
+    kopieen = [(pad.relative_to(REPO), kolom) for pad in bestanden for kolom in D1_ALLEEN_IN_LIJSTEN
+               if kolom in pad.read_text(encoding="utf-8")]
+    assert not kopieen
+
+
+def test_d1_count_list_is_what_the_mart_and_the_disclosure_engine_use(gebouwd):
+    """SQL and Python read the same list: the mart has exactly these count columns in this order, each total
+    equals the sum of its parts, and the disclosure engine protects the same columns and groups."""
+    import yaml
+
+    from hermelding.disclosure import SPECIFICATIES
+    from tests.conftest import REPO
+
+    _, db, _ = gebouwd
+    lijst = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())["vars"]["d1_tellingen"]
+    kolommen = [t["kolom"] for t in lijst]
+    mart = query(db, "select * from marts.hermelding_regio_periode")
+    # every count column of the mart (its integers, but the population and the look-back) and no other
+    telkolommen = [k for k in mart.select_dtypes("integer").columns if k not in ("inwoners", "lookback_maanden")]
+    assert telkolommen == kolommen
+    spec = SPECIFICATIES["hermelding_regio_periode"]
+    assert list(spec.tellingen) == kolommen
+    delen = {t["kolom"]: t.get("deel_van") for t in lijst}
+    assert {(totaal, deel) for totaal, onderdelen in spec.rij_groepen for deel in onderdelen} == \
+        {(totaal, deel) for deel, totaal in delen.items() if totaal}
+    for totaal, onderdelen in spec.rij_groepen:
+        assert (mart[totaal] == mart[list(onderdelen)].sum(axis=1)).all(), totaal
+    # each class and subclass named in the list is one the classification produces
+    klassen = query(db, "select distinct klasse, subklasse from marts.melding_classificatie")
+    for telling in lijst:
+        if telling.get("klasse"):
+            assert telling["klasse"] in set(klassen.klasse), telling
+        if telling.get("subklasse"):
+            assert telling["subklasse"] in set(klassen.subklasse.dropna()), telling

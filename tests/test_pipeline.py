@@ -72,11 +72,11 @@ def test_new_delivery_is_published_as_a_new_release(omgeving, schone_set):
 def test_gate_failure_exits_1_and_keeps_the_previous_release(omgeving, monkeypatch, tmp_path):
     cfg = omgeving
     eerste = flows.nachtelijke_run()
-    suite_met_extra(monkeypatch, tmp_path, "audit_reconciliatie", {
+    suite_met_extra(monkeypatch, tmp_path, "audit_onthulling", {
         "type": "expect_table_row_count_to_be_between", "severity": "critical", "kwargs": {"max_value": 0}})
     uitkomst = runner.invoke(app, ["draai", "--forceer", "--stil"])
     assert uitkomst.exit_code == 1, uitkomst.output
-    assert "NOT PUBLISHED" in uitkomst.output and "audit_reconciliatie" in uitkomst.output
+    assert "NOT PUBLISHED" in uitkomst.output and "audit_onthulling" in uitkomst.output
     assert pub.current_release(cfg) == eerste.release_id
     assert json.loads(last_run_path(cfg).read_text())["status"] == "geweigerd"
 

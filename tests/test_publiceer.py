@@ -90,12 +90,12 @@ def test_catalog_shows_the_current_release_with_dbt_docs_as_comments(project):
 def test_failed_audit_publishes_nothing_and_keeps_the_previous_release(project, tmp_path, monkeypatch):
     cfg, db, samenvatting = project
     eerste = pub.publish_build(cfg, db, samenvatting)
-    suite_met_extra(monkeypatch, tmp_path, "audit_hermelding_regio_periode", {
+    suite_met_extra(monkeypatch, tmp_path, "audit_plausibiliteit", {
         "type": "expect_column_values_to_be_between", "severity": "critical",
-        "kwargs": {"column": "hermelding_pct", "max_value": 1}})
+        "kwargs": {"column": "factor", "max_value": 0.5}})
     uitslag = audit(cfg, db, eerste.pad)
     assert not uitslag.geslaagd
-    assert any("hermelding_pct" in k for k in uitslag.kritiek)
+    assert any("audit_plausibiliteit" in k and "(factor)" in k for k in uitslag.kritiek)
     assert uitslag.data_docs.exists()
     with pytest.raises(pub.PublishError):
         pub.publish_build(cfg, db, uitslag.summary())

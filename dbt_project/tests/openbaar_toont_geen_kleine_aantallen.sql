@@ -1,8 +1,6 @@
--- Disclosure: every count shown in a public mart is a multiple of 5 and at least 10.
+-- Disclosure: every count shown in a public mart is a multiple of `afronding` and at least `minimum_telling`.
 {% set marts = {
-    'hermelding_regio_periode_openbaar': ['meldingen', 'eerste_melding', 'hermelding', 'hermelding_een_bekend',
-        'hermelding_meerdere_bekend', 'vervolgmelding', 'vervolg_tijdens_vb', 'vervolg_na_vb',
-        'vervolg_tijdens_monitoring', 'niet_ingedeeld'],
+    'hermelding_regio_periode_openbaar': d1_tellingen(),
     'intergenerationeel_regio_periode_openbaar': ['volwassen_personen', 'eerder_als_minderjarige',
         'uitgesloten_onbekend_geboortejaar'],
     'herhaling_cohort_openbaar': ['cohort_omvang', 'aantal_gebeurtenissen', 'aantal_at_risk',

@@ -1,14 +1,24 @@
 -- A Veilig Thuis region's counts equal the sum of its municipalities' for the same period.
-with gemeenten as (
-    select g.vt_regio as regiocode, h.periode, sum(h.meldingen) as meldingen, sum(h.hermelding) as hermelding
-    from {{ ref('hermelding_regio_periode') }} as h
-    inner join {{ ref('dim_gemeente') }} as g on g.gemeentecode = h.regiocode
-    where h.regiotype = 'gemeente'
-    group by g.vt_regio, h.periode
+with per_gemeente as (
+    select * from {{ ref('hermelding_regio_periode') }} where regiotype = 'gemeente'
+),
+
+som_gemeenten as (
+    select
+        gemeenten.vt_regio as regiocode,
+        per_gemeente.periode,
+        sum(per_gemeente.meldingen) as meldingen,
+        sum(per_gemeente.hermelding) as hermelding
+    from per_gemeente
+    inner join {{ ref('dim_gemeente') }} as gemeenten on gemeenten.gemeentecode = per_gemeente.regiocode
+    group by gemeenten.vt_regio, per_gemeente.periode
 )
 
-select r.regiocode, r.periode
-from {{ ref('hermelding_regio_periode') }} as r
-left join gemeenten as g on g.regiocode = r.regiocode and g.periode = r.periode
-where r.regiotype = 'vt_regio'
-  and (g.meldingen is null or r.meldingen <> g.meldingen or r.hermelding <> g.hermelding)
+select vt_regios.regiocode, vt_regios.periode
+from {{ ref('hermelding_regio_periode') }} as vt_regios
+left join som_gemeenten
+    on som_gemeenten.regiocode = vt_regios.regiocode and som_gemeenten.periode = vt_regios.periode
+where vt_regios.regiotype = 'vt_regio'
+  and (som_gemeenten.meldingen is null
+       or vt_regios.meldingen <> som_gemeenten.meldingen
+       or vt_regios.hermelding <> som_gemeenten.hermelding)

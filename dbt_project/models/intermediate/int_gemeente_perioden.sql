@@ -1,5 +1,6 @@
--- Counts of D1 classes per delivering region x municipality x period, on a full grid: every
--- municipality of a delivered region (and any other seen in its meldingen) x every period, zeros included.
+-- Counts of D1 classes per delivering region x municipality x period, on a full grid: every municipality
+-- of a delivered region (and any other seen in its meldingen) x every period, zeros included. The count
+-- columns and what each counts: var d1_tellingen (macros/d1_tellingen.sql).
 with klassen as (
     select * from {{ ref('int_meldingen_geclassificeerd') }}
 ),
@@ -27,16 +28,7 @@ tellingen as (
         perioden.regio,
         perioden.periode,
         klassen.gemeentecode,
-        count(*) as meldingen,
-        count(*) filter (where klasse = 'eerste_melding') as eerste_melding,
-        count(*) filter (where klasse = 'hermelding') as hermelding,
-        count(*) filter (where subklasse = 'een_betrokkene_bekend') as hermelding_een_bekend,
-        count(*) filter (where subklasse = 'meerdere_betrokkenen_bekend') as hermelding_meerdere_bekend,
-        count(*) filter (where klasse = 'vervolgmelding') as vervolgmelding,
-        count(*) filter (where subklasse = 'tijdens_veiligheidsbeoordeling') as vervolg_tijdens_vb,
-        count(*) filter (where subklasse = 'na_veiligheidsbeoordeling') as vervolg_na_vb,
-        count(*) filter (where subklasse = 'tijdens_monitoring') as vervolg_tijdens_monitoring,
-        count(*) filter (where klasse = 'niet_ingedeeld') as niet_ingedeeld
+        {{ d1_tellingen_sql() }}
     from klassen
     inner join perioden
         on perioden.regio = klassen.regio
@@ -53,9 +45,7 @@ select
     raster.periode_start,
     raster.periode_eind,
     raster.periode_compleet,
-    {% for kolom in ['meldingen', 'eerste_melding', 'hermelding', 'hermelding_een_bekend',
-                     'hermelding_meerdere_bekend', 'vervolgmelding', 'vervolg_tijdens_vb', 'vervolg_na_vb',
-                     'vervolg_tijdens_monitoring', 'niet_ingedeeld'] %}
+    {% for kolom in d1_tellingen() %}
     coalesce(tellingen.{{ kolom }}, 0) as {{ kolom }}{{ ',' if not loop.last }}
     {% endfor %}
 from raster

@@ -3,15 +3,15 @@
 {% set lookback = var('lookback_maanden') %}
 
 with meldingen as (
-    select * from {{ ref('stg_ingest__meldingen') }}
+    select * from {{ ref('int_meldingen_actueel') }}
 ),
 
 casussen as (
-    select * from {{ ref('stg_ingest__casussen') }}
+    select * from {{ ref('int_casussen_actueel') }}
 ),
 
 betrokkenen as (
-    select distinct regio, melding_id, persoon_id from {{ ref('stg_ingest__betrokkenen') }}
+    select distinct regio, melding_id, persoon_id from {{ ref('int_betrokkenen_actueel') }}
 ),
 
 meldingen_met_casus as (
@@ -85,46 +85,65 @@ aantal_betrokkenen as (
     group by regio, melding_id
 ),
 
+-- the facts the classification decides on, each named once
+kenmerken as (
+    select
+        meldingen_met_casus.*,
+        coalesce(aantal_betrokkenen.betrokkenen, 0) as betrokkenen,
+        coalesce(bekendheid.betrokkenen_bekend, 0) as betrokkenen_bekend,
+        coalesce(bekendheid.bekend_uit_open_casus, false) as bekend_uit_open_casus,
+        -- a later melding of a casus, dated after that casus was closed
+        coalesce(not meldingen_met_casus.is_eerste_van_casus
+                 and meldingen_met_casus.datum_afsluiting < meldingen_met_casus.datum_melding, false)
+            as is_na_afsluiting_casus
+    from meldingen_met_casus
+    left join aantal_betrokkenen
+        on aantal_betrokkenen.regio = meldingen_met_casus.regio
+        and aantal_betrokkenen.melding_id = meldingen_met_casus.melding_id
+    left join bekendheid
+        on bekendheid.regio = meldingen_met_casus.regio
+        and bekendheid.melding_id = meldingen_met_casus.melding_id
+),
+
 ingedeeld as (
     select
-        m.regio,
-        m.melding_id,
-        m.casus_id,
-        m.datum_melding,
-        m.gemeentecode,
-        m.is_eerste_van_casus,
-        coalesce(a.betrokkenen, 0) as betrokkenen,
-        coalesce(b.betrokkenen_bekend, 0) as betrokkenen_bekend,
+        regio,
+        melding_id,
+        casus_id,
+        datum_melding,
+        gemeentecode,
+        is_eerste_van_casus,
+        is_na_afsluiting_casus,
+        betrokkenen,
+        betrokkenen_bekend,
         case
-            when not m.is_eerste_van_casus and m.datum_afsluiting < m.datum_melding then 'niet_ingedeeld'
-            when not m.is_eerste_van_casus then 'vervolgmelding'
-            when coalesce(a.betrokkenen, 0) = 0 then 'niet_ingedeeld'
-            when b.betrokkenen_bekend > 0 then 'hermelding'
-            when b.bekend_uit_open_casus then 'niet_ingedeeld'
+            when is_na_afsluiting_casus then 'niet_ingedeeld'
+            when not is_eerste_van_casus then 'vervolgmelding'
+            when betrokkenen = 0 then 'niet_ingedeeld'
+            when betrokkenen_bekend > 0 then 'hermelding'
+            when bekend_uit_open_casus then 'niet_ingedeeld'
             else 'eerste_melding'
         end as klasse,
         case
-            when not m.is_eerste_van_casus and m.datum_afsluiting < m.datum_melding then null
-            when not m.is_eerste_van_casus then
+            when is_na_afsluiting_casus then null
+            when not is_eerste_van_casus then
                 case
-                    when m.datum_veiligheidsbeoordeling is null or m.datum_veiligheidsbeoordeling > m.datum_melding
+                    when datum_veiligheidsbeoordeling is null or datum_veiligheidsbeoordeling > datum_melding
                         then 'tijdens_veiligheidsbeoordeling'
-                    when m.datum_start_monitoring <= m.datum_melding then 'tijdens_monitoring'
+                    when datum_start_monitoring <= datum_melding then 'tijdens_monitoring'
                     else 'na_veiligheidsbeoordeling'
                 end
-            when coalesce(a.betrokkenen, 0) > 0 and b.betrokkenen_bekend = 1 then 'een_betrokkene_bekend'
-            when coalesce(a.betrokkenen, 0) > 0 and b.betrokkenen_bekend > 1 then 'meerdere_betrokkenen_bekend'
+            when betrokkenen > 0 and betrokkenen_bekend = 1 then 'een_betrokkene_bekend'
+            when betrokkenen > 0 and betrokkenen_bekend > 1 then 'meerdere_betrokkenen_bekend'
         end as subklasse,
         case
-            when not m.is_eerste_van_casus and m.datum_afsluiting < m.datum_melding then 'melding_na_afsluiting_casus'
-            when not m.is_eerste_van_casus then null
-            when coalesce(a.betrokkenen, 0) = 0 then 'geen_betrokkenen'
-            when coalesce(b.betrokkenen_bekend, 0) = 0 and b.bekend_uit_open_casus
+            when is_na_afsluiting_casus then 'melding_na_afsluiting_casus'
+            when not is_eerste_van_casus then null
+            when betrokkenen = 0 then 'geen_betrokkenen'
+            when betrokkenen_bekend = 0 and bekend_uit_open_casus
                 then 'betrokkene_alleen_bekend_uit_open_casus'
         end as reden
-    from meldingen_met_casus as m
-    left join aantal_betrokkenen as a on a.regio = m.regio and a.melding_id = m.melding_id
-    left join bekendheid as b on b.regio = m.regio and b.melding_id = m.melding_id
+    from kenmerken
 )
 
 select

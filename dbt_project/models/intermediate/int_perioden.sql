@@ -1,7 +1,7 @@
 -- Reporting periods (quarter, half year, year) spanning the delivered data, and per region whether
 -- each period is complete: every day of it covered by a current delivery.
 with leveringen as (
-    select * from {{ ref('stg_ingest__leveringen') }}
+    select * from {{ ref('int_leveringen_actueel') }}
 ),
 
 jaren as (

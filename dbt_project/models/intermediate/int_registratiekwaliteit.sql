@@ -7,7 +7,7 @@ with optredens as (
 ),
 
 perioden as (
-    select * from {{ ref('int_perioden') }} where periodesoort in ('halfjaar', 'jaar')
+    {{ cohortperioden() }}
 ),
 
 in_periode as (
@@ -26,16 +26,13 @@ rollen as (
     group by regio, gemeentecode, periode
 ),
 
+onbekend_jaar_optredens as (
+    select * from optredens where geboortejaar is null
+),
+
 onbekend_jaar as (
     select regio, gemeentecode, periode, count(*) as personen_onbekend_geboortejaar
-    from (
-        select persoon_id, periode,
-            arg_min(regio, datum_melding) as regio,
-            arg_min(gemeentecode, datum_melding) as gemeentecode
-        from in_periode
-        where geboortejaar is null
-        group by persoon_id, periode
-    )
+    from ({{ eerste_optreden_per_periode('onbekend_jaar_optredens') }}) as eerste_optredens
     group by regio, gemeentecode, periode
 )
 

@@ -1,14 +1,9 @@
-with leveringen as (
-    select * from {{ ref('stg_ingest__leveringen') }}
-)
-
+-- Betrokkenen of every loaded delivery, one row per delivered row.
 select
-    leveringen.regio,
-    betrokkenen.melding_id,
-    betrokkenen.persoon_id,
-    betrokkenen.rol,
-    betrokkenen.geslacht,
-    betrokkenen.geboortejaar,
-    betrokkenen.levering_id
-from {{ source('ingest', 'betrokkenen') }} as betrokkenen
-inner join leveringen on betrokkenen.levering_id = leveringen.levering_id
+    levering_id,
+    melding_id,
+    persoon_id,
+    rol,
+    geslacht,
+    geboortejaar
+from {{ source('ingest', 'betrokkenen') }}

@@ -1,10 +1,12 @@
--- Current loaded deliveries: a correction replaces the earlier delivery of its region and period.
+-- Every delivery attempt of the ingest ledger, as loaded. Which delivery is current is decided once,
+-- in int_leveringen_actueel.
 select
     levering_id,
     regio,
     periode,
     periode_start,
     periode_eind,
-    inhoud_sha256
+    inhoud_sha256,
+    uitkomst,
+    is_actueel
 from {{ source('ingest', 'leveringen') }}
-where is_actueel and uitkomst = 'geladen'

@@ -1,19 +1,10 @@
-with leveringen as (
-    select * from {{ ref('stg_ingest__leveringen') }}
-),
-
-meldingen as (
-    select * from {{ source('ingest', 'meldingen') }}
-)
-
+-- Meldingen of every loaded delivery, one row per delivered row.
 select
-    leveringen.regio,
-    meldingen.melding_id,
-    meldingen.casus_id,
-    meldingen.datum_melding,
-    meldingen.gemeentecode,
-    meldingen.aard_geweld,
-    meldingen.melder,
-    meldingen.levering_id
-from meldingen
-inner join leveringen on meldingen.levering_id = leveringen.levering_id
+    levering_id,
+    melding_id,
+    casus_id,
+    datum_melding,
+    gemeentecode,
+    aard_geweld,
+    melder
+from {{ source('ingest', 'meldingen') }}

@@ -1,6 +1,7 @@
--- D2 herhaalde_melding, D3 recidive_pleger and D4(b) intergenerationeel as Kaplan-Meier cumulative
--- percentages per region x cohort period x definition x horizon, computed set-based: the survival
--- curve is a cumulative product (exp of a running sum of logs) over the distinct event times.
+-- D2 herhaalde_melding, D3 recidive_pleger and D4(b) intergenerationeel (each defined in its own
+-- intermediate model) as Kaplan-Meier cumulative percentages per region x cohort period x definition x
+-- horizon, computed set-based: the survival curve is a cumulative product (exp of a running sum of logs)
+-- over the distinct event times.
 -- 95% interval: Greenwood variance on the log(-log) scale (as lifelines' default).
 {% set z = 1.959963984540054 %}
 {% set horizons = {
@@ -9,8 +10,13 @@
     'intergenerationeel': var('horizons_intergenerationeel'),
 } %}
 
+-- one row per cohort member: each definition's own model, in one shape (macro opvolging)
 with subjecten as (
-    select * from {{ ref('int_herhaling_subjecten') }}
+    select * from {{ ref('int_herhaalde_melding') }}
+    union all
+    select * from {{ ref('int_recidive_pleger') }}
+    union all
+    select * from {{ ref('int_intergenerationeel_minderjarigen') }}
 ),
 
 kwaliteit as (

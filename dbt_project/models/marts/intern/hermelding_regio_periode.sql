@@ -1,9 +1,7 @@
 -- D1 per region (each municipality, the Veilig Thuis region, everything) x period (quarter, half
 -- year, year): counts per class and subclass, percentages with a Wilson 95% interval, rates per
 -- 1,000 inhabitants where a population exists.
-{% set tellingen = ['meldingen', 'eerste_melding', 'hermelding', 'hermelding_een_bekend',
-                    'hermelding_meerdere_bekend', 'vervolgmelding', 'vervolg_tijdens_vb', 'vervolg_na_vb',
-                    'vervolg_tijdens_monitoring', 'niet_ingedeeld'] %}
+{% set tellingen = d1_tellingen() %}
 
 with gemeente_perioden as (
     select * from {{ ref('int_gemeente_perioden') }}
@@ -56,7 +54,8 @@ select
     case per_regio.regiotype
         when 'gemeente' then gemeenten.gemeentenaam
         when 'vt_regio' then 'Veilig Thuis ' || coalesce(
-            (select any_value(g.vt_regionaam) from gemeenten as g where g.vt_regio = per_regio.regiocode),
+            (select any_value(regio_gemeenten.vt_regionaam) from gemeenten as regio_gemeenten
+             where regio_gemeenten.vt_regio = per_regio.regiocode),
             per_regio.regiocode)
         else 'Alle regio''s in de gegevens'
     end as regionaam,

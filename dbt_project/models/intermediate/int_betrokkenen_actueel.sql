@@ -1,0 +1,2 @@
+-- Betrokkenen of the meldingen of the current deliveries, with the region of their delivery.
+{{ rijen_van_actuele_leveringen('stg_ingest__betrokkenen') }}

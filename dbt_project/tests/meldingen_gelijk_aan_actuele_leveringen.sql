@@ -1,0 +1,20 @@
+-- Reconciliation: the received meldingen per period equal the meldingen of the current deliveries.
+with geleverd as (
+    select perioden.periode, count(*) as meldingen
+    from {{ ref('int_meldingen_actueel') }} as meldingen
+    inner join {{ ref('dim_periode') }} as perioden
+        on meldingen.datum_melding between perioden.periode_start and perioden.periode_eind
+    group by perioden.periode
+),
+
+totaal as (
+    select * from {{ ref('hermelding_regio_periode') }} where regiotype = 'totaal'
+)
+
+select
+    coalesce(totaal.periode, geleverd.periode) as periode,
+    totaal.meldingen as in_mart,
+    geleverd.meldingen as geleverd
+from totaal
+full outer join geleverd on geleverd.periode = totaal.periode
+where coalesce(totaal.meldingen, 0) <> coalesce(geleverd.meldingen, 0)
