@@ -76,7 +76,8 @@ def command(name: str, *aliases: str):
 
 @command("genereer")
 def genereer(
-    regio: Annotated[str, typer.Option(help="Veilig Thuis region code, e.g. VT02 (Drenthe).")] = "VT02",
+    regio: Annotated[str, typer.Option(help="Veilig Thuis region code (VT02 = Drenthe), a comma-separated list, "
+                                           "or ALLE for all 25 regions (volumes in proportion to population).")] = "VT02",
     van: Annotated[int, typer.Option(help="First year.")] = 2019,
     tot: Annotated[int, typer.Option(help="Last year (inclusive).")] = 2025,
     periode: Annotated[str, typer.Option(help="Delivery period: jaar, halfjaar, kwartaal or maand.")] = "halfjaar",

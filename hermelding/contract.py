@@ -51,7 +51,7 @@ RIJREGELS: dict[str, str] = {
     "datum_buiten_periode": "datum_melding is outside the delivery's period",
     "datum_na_periode": "a casus date lies after the end of the delivery's period",
     "datum_volgorde": "casus dates out of order (start <= veiligheidsbeoordeling <= monitoring <= afsluiting)",
-    "gemeente_onbekend": "gemeentecode is not a known CBS municipality",
+    "gemeente_onbekend": "gemeentecode is not a CBS municipality of the delivery's region on datum_melding",
     "code_onbekend": "value not in the code list (aard_geweld, melder, rol, geslacht, besluit)",
     "geboortejaar_ongeldig": "geboortejaar is not a whole number from 1900 to the delivery's year",
     "dubbel_id": "the id (or persoon_id + melding_id) occurs earlier in this delivery or in another current delivery",

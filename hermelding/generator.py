@@ -35,6 +35,12 @@ from hermelding.periode import Periode, perioden
 # Volumes, tuned so that Drenthe (schaal 1) gets ~1,900-2,200 meldingen a year, ~30-40% hermelding
 # and ~25% vervolgmelding (CBS 85361NED).
 NIEUWE_GEZINNEN_PER_JAAR = 640
+# Other regions: CBS 85361NED (provisional 2023) counts 127,340 meldingen nationally, 1,905 in Drenthe.
+# Every other region gets the national remainder in proportion to its population (2023), so that all 25
+# regions together receive about the national number a year.
+MELDINGEN_LANDELIJK_2023 = 127_340
+MELDINGEN_DRENTHE_2023 = 1_905
+ALLE_REGIOS = "ALLE"
 VERVOLGMELDINGEN_PER_MAAND_OPEN = 0.06
 GROUND_TRUTH_LOOKBACK_MAANDEN = 36
 # Households are simulated from this many years before the first delivered period, so the first
@@ -64,17 +70,73 @@ class Generatie:
 # population of households and persons
 
 
-def _gemeente_gewichten(regio: str, referentie_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    codes = np.array([g["gemeentecode"] for g in referentie.gemeenten(regio)])
-    if codes.size == 0:
+def _plaatsen(regio: str, referentie_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """Where households of a region live: every municipality that existed before the first merger in the
+    reference data (a household keeps its place; its code changes when the place merges, see _code_op),
+    weighted by population in the earliest year known. A place that disappeared before the first
+    population year shares its successor's population equally with the successor's other places."""
+    rijen = pd.DataFrame(referentie.gemeenten(regio))
+    if rijen.empty:
         raise ValueError(f"Region {regio} has no municipalities in dbt_project/seeds/gemeenten.csv")
-    weights = np.ones(codes.size)
+    plaatsen = rijen[rijen["geldig_van"] == ""]
+    codes = plaatsen["gemeentecode"].to_numpy()
+    gewichten = np.ones(codes.size)
     bevolking = referentie_dir / "bevolking.csv" if referentie_dir else None
     if bevolking and bevolking.is_file():
         pop = pd.read_csv(bevolking, dtype={"gemeentecode": str})
-        latest = pop.sort_values("jaar").groupby("gemeentecode")["inwoners"].last()
-        weights = latest.reindex(codes).fillna(latest.mean() if len(latest) else 1).to_numpy(float)
-    return codes, weights / weights.sum()
+        eerste = pop.sort_values("jaar").drop_duplicates("gemeentecode").set_index("gemeentecode")["inwoners"]
+        eigen = plaatsen["gemeentecode"].map(eerste)
+        zonder = eigen.isna()
+        # the successor's figure covers the successor (if it is a place) and the places that went into it
+        wachtend = zonder.groupby(plaatsen["opvolger"]).sum()
+        met_cijfer = set(plaatsen.loc[~zonder, "gemeentecode"])
+        delers = wachtend.add(pd.Series(1, index=list(wachtend.index)).where(wachtend.index.isin(met_cijfer), 0))
+        deel_opvolger = plaatsen["opvolger"].map(eerste) / plaatsen["opvolger"].map(delers)
+        eigen_deel = eigen / plaatsen["gemeentecode"].map(delers).fillna(0).clip(lower=1)
+        gewichten = eigen_deel.where(~zonder, deel_opvolger).fillna(eerste.mean() if len(eerste) else 1)
+        gewichten = gewichten.to_numpy(float)
+    return codes, gewichten / gewichten.sum()
+
+
+def _code_op(plaats: np.ndarray, datum: pd.Series) -> np.ndarray:
+    """The municipality code of each place on each date: a place takes its successor's code from the
+    day a merger takes effect (the main successor where a municipality was split)."""
+    her = pd.DataFrame(referentie.herindelingen())
+    if her.empty:
+        return plaats
+    her = her[her["type"] == "samenvoeging/opheffing"].sort_values("datum")
+    code = plaats.astype(object).copy()
+    datum = pd.to_datetime(datum).to_numpy()
+    for r in her.itertuples():  # one step per merger in the reference table (56 rows), not per melding
+        code = np.where((code == r.oude_code) & (datum >= np.datetime64(r.datum)), r.nieuwe_code, code)
+    return code
+
+
+def gezinnen_per_jaar(regio: str, referentie_dir: Path | None) -> float:
+    """New households a year at schaal 1: Drenthe as tuned; other regions in proportion to population."""
+    if regio == "VT02":
+        return float(NIEUWE_GEZINNEN_PER_JAAR)
+    bevolking = referentie_dir / "bevolking.csv" if referentie_dir else None
+    if not (bevolking and bevolking.is_file()):
+        return float(NIEUWE_GEZINNEN_PER_JAAR)
+    pop = pd.read_csv(bevolking, dtype={"gemeentecode": str})
+    pop = pop[pop["jaar"] == 2023]
+    regio_van = {r["gemeentecode"]: r["vt_regio"] for r in referentie.gemeenten()}
+    pop = pop.assign(vt_regio=pop["gemeentecode"].map(regio_van))
+    aandeel = pop.loc[pop["vt_regio"] == regio, "inwoners"].sum() / pop.loc[pop["vt_regio"] != "VT02", "inwoners"].sum()
+    meldingen = (MELDINGEN_LANDELIJK_2023 - MELDINGEN_DRENTHE_2023) * aandeel
+    return NIEUWE_GEZINNEN_PER_JAAR * meldingen / MELDINGEN_DRENTHE_2023
+
+
+def regios(keuze: str) -> list[str]:
+    """`ALLE`, one region or a comma-separated list -> region codes that have municipalities."""
+    bekend = sorted({r["vt_regio"] for r in referentie.gemeenten()})
+    gekozen = bekend if keuze.strip().upper() == ALLE_REGIOS else [k.strip().upper() for k in keuze.split(",") if k.strip()]
+    onbekend = [k for k in gekozen if k not in bekend]
+    if onbekend or not gekozen:
+        raise ValueError(f"Unknown Veilig Thuis region(s) {', '.join(onbekend) or '(none)'}: use {ALLE_REGIOS} or "
+                         f"codes from dbt_project/seeds/vt_regios.csv ({', '.join(bekend)})")
+    return gekozen
 
 
 def _pseudoniem(prefix: str, index: np.ndarray, salt: int) -> np.ndarray:
@@ -149,9 +211,9 @@ def _casussen(rng, huis: pd.DataFrame, dagen: int) -> pd.DataFrame:
 
 
 def _simuleer(rng, regio: str, dag0: date, dagen: int, schaal: float, referentie_dir: Path | None):
-    gemeenten, gewichten = _gemeente_gewichten(regio, referentie_dir)
+    gemeenten, gewichten = _plaatsen(regio, referentie_dir)
     jaren = dagen / 365.25
-    n_basis = rng.poisson(NIEUWE_GEZINNEN_PER_JAAR * jaren * schaal)
+    n_basis = rng.poisson(gezinnen_per_jaar(regio, referentie_dir) * jaren * schaal)
     huis, personen = _huishoudens(rng, n_basis, rng.integers(0, dagen, n_basis), dag0, gemeenten, gewichten, 0)
     cas = _casussen(rng, huis, dagen)
     eerste_start = cas.groupby("hh")["start"].min()
@@ -356,20 +418,43 @@ def _schrijf(frames: dict[str, pd.DataFrame], map_: Path, formaat: str = "csv",
 def genereer(regio: str, van: int, tot: int, periode: str, seed: int, uit: Path,
              grondwaarheid_dir: Path, schaal: float = 1.0, fouten: bool = False,
              formaat: str = "csv", referentie_dir: Path | None = None) -> Generatie:
+    """Deliveries for one region, a comma-separated list, or `ALLE` (all 25 Veilig Thuis regions, volumes in
+    proportion to population). Each region is simulated on its own random stream (the same seed gives a
+    region the same files whichever other regions are generated with it) and with its own pseudonyms:
+    persons are linked within a region only (persoon_id scope `regio`)."""
     if tot < van:
         raise ValueError(f"--tot ({tot}) is before --van ({van})")
     if schaal <= 0:
         raise ValueError("--schaal must be positive")
-    rng = np.random.default_rng(seed)
+    gekozen = regios(regio)
+    totaal = Generatie()
+    for code in gekozen:  # one iteration per region; rows are handled vectorised
+        deel = _genereer_regio(code, van, tot, periode, seed, uit, grondwaarheid_dir, schaal, fouten, formaat,
+                               referentie_dir)
+        totaal.leveringen += deel.leveringen
+        totaal.afgekeurde_leveringen += deel.afgekeurde_leveringen
+        totaal.aantal_meldingen += deel.aantal_meldingen
+        for klasse, n in deel.klassen.items():
+            totaal.klassen[klasse] = totaal.klassen.get(klasse, 0) + n
+        totaal.grondwaarheid = deel.grondwaarheid if len(gekozen) == 1 else grondwaarheid_dir
+    return totaal
+
+
+def _genereer_regio(regio: str, van: int, tot: int, periode: str, seed: int, uit: Path, grondwaarheid_dir: Path,
+                    schaal: float, fouten: bool, formaat: str, referentie_dir: Path | None) -> Generatie:
+    regio_nr = int(regio[2:])
+    rng = np.random.default_rng([seed, regio_nr])
     dag0 = date(van - INLOOP_JAREN, 1, 1)
     dagen = (date(tot, 12, 31) - dag0).days + 1
     eerste_dag = (date(van, 1, 1) - dag0).days
     huis, personen, cas = _simuleer(rng, regio, dag0, dagen, schaal, referentie_dir)
     mel = _meldingen(rng, cas, huis, dagen)
+    # a household keeps its place; the code delivered is the place's code on the melding's date
+    mel["gemeentecode"] = _code_op(mel["gemeentecode"].to_numpy(), _datum(dag0, mel["dag"].to_numpy()))
     bet = _betrokkenen(rng, mel, personen, huis)
     bet = bet[bet["melding"].isin(mel.loc[mel["dag"] >= eerste_dag, "melding"])]
 
-    salt = seed * 7919 + sum(map(ord, regio))
+    salt = seed * 7919 + regio_nr * 104_729
     cas["casus_id"] = _pseudoniem("C", cas["casus"].to_numpy(), salt)
     mel["melding_id"] = _pseudoniem("M", mel["melding"].to_numpy(), salt)
     personen_info = personen.drop_duplicates("persoon")[["persoon", "geboortejaar", "geslacht"]].copy()

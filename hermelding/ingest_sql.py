@@ -170,8 +170,13 @@ def valideer(con: duckdb.DuckDBPyConnection, regio: str, periode_start, periode_
         union all select 'meldingen', regel, 'datum_melding', 'datum_buiten_periode', t_datum from p_meldingen
             where d_datum not between $start and $eind
         union all select 'meldingen', regel, 'gemeentecode', 'gemeente_onbekend', t_gemeente from p_meldingen
-            where t_gemeente <> '' and (gemeentecode is null
-                  or gemeentecode not in (select gemeentecode from gemeente_ref))
+            where t_gemeente <> '' and not exists (
+                select 1 from gemeente_ref as g
+                where g.gemeentecode = p_meldingen.gemeentecode and g.vt_regio = $regio
+                  -- valid on the melding's date (an empty geldig_van / geldig_tot: since before 2019 / still valid)
+                  and (p_meldingen.d_datum is null or p_meldingen.d_datum
+                       between coalesce(try_cast(g.geldig_van as date), date '0001-01-01')
+                           and coalesce(try_cast(g.geldig_tot as date), date '9999-12-31')))
         union all select 'meldingen', regel, 'melder', 'code_onbekend', t_melder from p_meldingen
             where t_melder <> '' and (melder is null
                   or melder not in (select code from codelijst where lijst = 'melder'))
@@ -186,7 +191,7 @@ def valideer(con: duckdb.DuckDBPyConnection, regio: str, periode_start, periode_
               and casus_id not in (select casus_id from schoon_casussen)
               and casus_id not in (select casus_id from ingest.casussen
                                    where levering_id in (select levering_id from actueel_regio))
-    """, {"start": periode_start, "eind": periode_eind})
+    """, {"start": periode_start, "eind": periode_eind, "regio": regio})
     con.execute("""
         create or replace temp table schoon_meldingen as
         select regel, melding_id, casus_id, d_datum as datum_melding, gemeentecode,

@@ -30,6 +30,11 @@ def gemeenten(vt_regio: str | None = None) -> tuple[dict[str, str], ...]:
     return tuple(r for r in _rows("gemeenten") if vt_regio is None or r["vt_regio"] == vt_regio)
 
 
+def herindelingen() -> tuple[dict[str, str], ...]:
+    """Mergers and partial transfers (herindelingen.csv): datum, oude_code, nieuwe_code, type."""
+    return _rows("herindelingen")
+
+
 def gemeentecodes() -> tuple[str, ...]:
     return tuple(r["gemeentecode"] for r in gemeenten())
 

@@ -4,6 +4,6 @@ select
     vt_regio,
     vt_regionaam,
     provincie,
-    cast(geldig_van as date) as geldig_van,
+    cast(nullif(geldig_van, '') as date) as geldig_van,
     cast(nullif(geldig_tot, '') as date) as geldig_tot
 from {{ ref('gemeenten') }}
