@@ -29,7 +29,7 @@ def mart_uit_delen(delen: np.ndarray, n_gemeenten: int) -> pd.DataFrame:
                         .assign(periode=code))
     gm = pd.concat(perioden, ignore_index=True)
     vt = gm.groupby("periode", as_index=False)[DELEN].sum().assign(regiotype="vt_regio", regiocode="VT99")
-    totaal = vt.assign(regiotype="totaal", regiocode="TOTAAL")
+    totaal = vt.assign(regiotype="totaal", regiocode="NL01")
     mart = pd.concat([gm, vt, totaal], ignore_index=True)
     mart["hermelding"] = mart.hermelding_een_bekend + mart.hermelding_meerdere_bekend
     mart["vervolgmelding"] = mart.vervolg_tijdens_vb + mart.vervolg_na_vb + mart.vervolg_tijdens_monitoring
@@ -53,8 +53,8 @@ def relaties(mart: pd.DataFrame, gemeenten: list[str]) -> list[tuple[tuple, list
     for kolom in SPEC.tellingen:
         for p in perioden:
             uit.append((("VT99", p, kolom), [(g, p, kolom) for g in gemeenten]))
-            uit.append((("TOTAAL", p, kolom), [("VT99", p, kolom)]))
-        for regio in [*gemeenten, "VT99", "TOTAAL"]:
+            uit.append((("NL01", p, kolom), [("VT99", p, kolom)]))
+        for regio in [*gemeenten, "VT99", "NL01"]:
             uit.append(((regio, "2024JJ00", kolom), [(regio, "2024HJ01", kolom), (regio, "2024HJ02", kolom)]))
             uit.append(((regio, "2024HJ01", kolom), [(regio, q, kolom) for q in KWARTALEN[:2]]))
             uit.append(((regio, "2024HJ02", kolom), [(regio, q, kolom) for q in KWARTALEN[2:]]))

@@ -7,5 +7,5 @@
     union all
     select 'vt_regio' as regiotype, regio as regiocode, {{ rest }} from {{ relatie }}
     union all
-    select 'totaal' as regiotype, 'TOTAAL' as regiocode, {{ rest }} from {{ relatie }}
+    select 'totaal' as regiotype, 'NL01' as regiocode, {{ rest }} from {{ relatie }}
 {%- endmacro %}

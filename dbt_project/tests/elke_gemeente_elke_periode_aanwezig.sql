@@ -1,10 +1,11 @@
--- Completeness: every municipality of a delivering region has a row for every period that region delivered
--- completely (zeros included).
+-- Completeness: every municipality of a delivering region (in the latest layout, which the figures are
+-- published in) has a row for every period that region delivered completely (zeros included).
 with verwacht as (
     select gemeenten.gemeentecode, perioden.periode
     from {{ ref('dim_gemeente') }} as gemeenten
     inner join {{ ref('int_perioden') }} as perioden
         on perioden.regio = gemeenten.vt_regio and perioden.periode_compleet
+    where gemeenten.gemeentecode = gemeenten.opvolger
 )
 
 select verwacht.gemeentecode, verwacht.periode

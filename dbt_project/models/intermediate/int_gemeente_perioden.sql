@@ -1,5 +1,6 @@
 -- Counts of D1 classes per delivering region x municipality x period, on a full grid: every municipality
--- of a delivered region (and any other seen in its meldingen) x every period, zeros included. The count
+-- of a delivered region in the latest layout (and any other seen in its meldingen) x every period, zeros
+-- included. The count
 -- columns and what each counts: var d1_tellingen (macros/d1_tellingen.sql).
 with klassen as (
     select * from {{ ref('int_meldingen_geclassificeerd') }}
@@ -16,7 +17,7 @@ gemeenten as (
 raster as (
     select perioden.*, gemeenten.gemeentecode
     from perioden
-    inner join gemeenten on gemeenten.vt_regio = perioden.regio
+    inner join gemeenten on gemeenten.vt_regio = perioden.regio and gemeenten.gemeentecode = gemeenten.opvolger
     union
     select perioden.*, klassen.gemeentecode
     from perioden

@@ -1,8 +1,10 @@
 -- Every appearance of a person in a melding, with the age in the year of the melding
 -- (year of the melding minus geboortejaar; null when the birth year is unknown).
+-- persoon_id is the person key within the region (int_betrokkenen_actueel).
 with optredens as (
     select
         betrokkenen.persoon_id,
+        betrokkenen.persoon_id_geleverd,
         betrokkenen.rol,
         betrokkenen.geboortejaar,
         year(meldingen.datum_melding) - betrokkenen.geboortejaar as leeftijd,

@@ -5,5 +5,6 @@ select
     vt_regionaam,
     provincie,
     cast(nullif(geldig_van, '') as date) as geldig_van,
-    cast(nullif(geldig_tot, '') as date) as geldig_tot
+    cast(nullif(geldig_tot, '') as date) as geldig_tot,
+    opvolger
 from {{ ref('gemeenten') }}

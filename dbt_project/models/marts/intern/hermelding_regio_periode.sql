@@ -11,8 +11,21 @@ gemeenten as (
     select * from {{ ref('gemeenten') }}
 ),
 
+vt_regios as (
+    select * from {{ ref('vt_regios') }}
+),
+
+-- population per year in the latest municipal layout (each year's figure is in that year's layout):
+-- summed over the codes that went into each municipality
 bevolking as (
-    select * from {{ ref('stg_referentie__bevolking') }}
+    select gemeenten.opvolger as gemeentecode, bevolking_per_code.jaar, sum(bevolking_per_code.inwoners) as inwoners
+    from {{ ref('stg_referentie__bevolking') }} as bevolking_per_code
+    inner join gemeenten on gemeenten.gemeentecode = bevolking_per_code.gemeentecode
+    group by gemeenten.opvolger, bevolking_per_code.jaar
+),
+
+geleverde_regios as (
+    select count(distinct regio) as aantal from {{ ref('int_leveringen_actueel') }}
 ),
 
 definitie as (
@@ -54,10 +67,11 @@ select
     case per_regio.regiotype
         when 'gemeente' then gemeenten.gemeentenaam
         when 'vt_regio' then 'Veilig Thuis ' || coalesce(
-            (select any_value(regio_gemeenten.vt_regionaam) from gemeenten as regio_gemeenten
-             where regio_gemeenten.vt_regio = per_regio.regiocode),
+            (select vt_regios.vt_regionaam from vt_regios where vt_regios.vt_regio = per_regio.regiocode),
             per_regio.regiocode)
-        else 'Alle regio''s in de gegevens'
+        -- NL01 is the sum of the regions in the data: Nederland only when every region delivered
+        else case when (select aantal from geleverde_regios) = (select count(*) from vt_regios)
+            then 'Nederland' else 'Totaal van de geleverde regio''s' end
     end as regionaam,
     per_regio.periode,
     per_regio.periodesoort,
