@@ -6,7 +6,8 @@
 --
 -- Assumes clean deliveries (the generator without --fouten): every folder under :raw is the current
 -- delivery of its region and period, dates are YYYY-MM-DD, municipality codes GM####.
--- Parameters (replaced by benchmarks/run.py): :raw (the deliveries folder), :lookback (months).
+-- Parameters (replaced by benchmarks/run.py): :raw (the deliveries folder), :lookback (months), :gemeenten
+-- (the municipality seed: figures are counted in the latest municipal layout, column opvolger).
 
 create or replace temp table bl_meldingen as
 select
@@ -104,7 +105,7 @@ left join bl_bekend as k using (regio, melding_id);
 
 create or replace temp table bl_tellingen as
 select
-    gemeentecode as regiocode,
+    coalesce(g.opvolger, k.gemeentecode) as regiocode,
     year(datum_melding) || 'HJ0' || (case when month(datum_melding) <= 6 then 1 else 2 end) as periode,
     count(*) as meldingen,
     count(*) filter (where klasse = 'eerste_melding') as eerste_melding,
@@ -116,5 +117,6 @@ select
     count(*) filter (where subklasse = 'na_veiligheidsbeoordeling') as vervolg_na_vb,
     count(*) filter (where subklasse = 'tijdens_monitoring') as vervolg_tijdens_monitoring,
     count(*) filter (where klasse = 'niet_ingedeeld') as niet_ingedeeld
-from bl_klassen
+from bl_klassen as k
+left join read_csv(':gemeenten', all_varchar = true) as g on g.gemeentecode = k.gemeentecode
 group by all;

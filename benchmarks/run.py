@@ -41,7 +41,7 @@ COUNTS = ["meldingen", "eerste_melding", "hermelding", "hermelding_een_bekend", 
           "vervolgmelding", "vervolg_tijdens_vb", "vervolg_na_vb", "vervolg_tijdens_monitoring", "niet_ingedeeld"]
 D1_MODEL = "int_meldingen_geclassificeerd"  # the dbt model holding the D1 classification
 PROFILES = {
-    "national": {"regio": "VT02", "van": 2016, "tot": 2025, "periode": "halfjaar", "seed": 7, "schaal": 65},
+    "national": {"regio": "ALLE", "van": 2016, "tot": 2025, "periode": "halfjaar", "seed": 7, "schaal": 1},
     "smoke": {"regio": "VT02", "van": 2022, "tot": 2023, "periode": "halfjaar", "seed": 7, "schaal": 0.3},
 }
 
@@ -146,7 +146,8 @@ def nightly(env: dict, label: str, work: Path) -> dict:
 
 def baseline(raw: Path, lookback: int) -> tuple[dict, duckdb.DuckDBPyConnection]:
     script = (REPO / "benchmarks" / "baseline_d1.sql").read_text(encoding="utf-8")
-    script = script.replace(":raw", str(raw)).replace(":lookback", str(lookback))
+    script = (script.replace(":raw", str(raw)).replace(":lookback", str(lookback))
+              .replace(":gemeenten", str(REPO / "dbt_project" / "seeds" / "gemeenten.csv")))
     con = duckdb.connect()
     start = time.perf_counter()
     con.execute(script)
