@@ -95,10 +95,12 @@ def _frames(con, config: Config, vorige_release: Path | None) -> dict[str, pd.Da
         """).df()
     else:
         frames["audit_plausibiliteit"] = pd.DataFrame({"factor": pd.Series(dtype=float)})
-    waarden, relaties = [], []
+    waarden, relaties, omvang = [], [], []
     gemeenten = con.execute("select * from marts.dim_gemeente").df()
     for mart, spec in SPECIFICATIES.items():
         pub = con.execute(f"select * from openbaar.{mart}_openbaar").df()
+        tellingen = pub[list(spec.tellingen)]
+        omvang.append({"mart": mart, "cellen": int(tellingen.size), "getoond": int(tellingen.notna().sum().sum())})
         lang = pub.melt(value_vars=list(spec.tellingen), var_name="kolom", value_name="waarde").dropna()
         waarden.append(lang.assign(mart=mart, rest=lang["waarde"] % int(config.afronding)))
         # re-derive every additive relation on the published values: none may have exactly one empty cell
@@ -108,6 +110,10 @@ def _frames(con, config: Config, vorige_release: Path | None) -> dict[str, pd.Da
         relaties.append(pd.DataFrame({"mart": mart, "groep": telling.index, "onderdrukt_in_relatie": telling.to_numpy()}))
     frames["audit_openbaar"] = pd.concat(waarden, ignore_index=True)
     frames["audit_onthulling"] = pd.concat(relaties, ignore_index=True)
+    # a public release that shows (almost) nothing is refused: e.g. a threshold set far too high
+    frames["audit_omvang"] = pd.DataFrame(omvang).assign(
+        aandeel_onderdrukt=lambda f: 1.0 - f["getoond"] / f["cellen"].where(f["cellen"] > 0))
+    frames["audit_omvang"]["aandeel_onderdrukt"] = frames["audit_omvang"]["aandeel_onderdrukt"].fillna(1.0)
     return frames
 
 
@@ -135,7 +141,8 @@ def audit(config: Config, build_db: Path, vorige_release: Path | None = None) ->
     bron = context.data_sources.add_or_update_pandas("marts")
     parameters = {"minimum_telling": int(config.minimum_telling),
                   "factor_max": float(config.plausibiliteit_factor),
-                  "factor_min": 1.0 / float(config.plausibiliteit_factor)}
+                  "factor_min": 1.0 / float(config.plausibiliteit_factor),
+                  "max_aandeel_onderdrukt": float(config.max_aandeel_onderdrukt)}
     resultaat = AuditResult()
     for naam, frame in frames.items():
         suite = context.suites.add_or_update(gate.load_suite(config, naam))
