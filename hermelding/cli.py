@@ -114,6 +114,15 @@ def _exit_code(exc: BaseException) -> int:
     return EXIT_FOUT
 
 
+def _foreseen(exc: BaseException) -> bool:
+    """Errors the library raises with a message written for the operator (no traceback needed)."""
+    from hermelding.nightly import QualityFailure
+    from hermelding.publish import PublishError
+    from hermelding.state import PipelineBusy, StaleBuild, WarehouseBusy
+
+    return isinstance(exc, ConfigError | StaleBuild | PublishError | PipelineBusy | WarehouseBusy | QualityFailure)
+
+
 def _guarded(function):
     """Every command: an unexpected error ends in one line for the operator, the right exit code, and the
     traceback in a log file (never a wall of traceback on the terminal or in a cron mail)."""
@@ -125,12 +134,14 @@ def _guarded(function):
             raise
         except Exception as exc:  # noqa: BLE001 - this is the one place that turns errors into exit codes
             code = _exit_code(exc)
-            pad = _log_file(exc)
             soort = {EXIT_INVOER: "ERROR", EXIT_BEZET: "BUSY", EXIT_KWALITEIT: "NOT PUBLISHED"}.get(code, "INTERNAL ERROR")
-            hint = " This is a bug: please report it with the log file." if code == EXIT_FOUT else ""
             bericht = escape(" ".join(str(exc).split()) or type(exc).__name__)
-            err.print(f"[red]{soort}[/red] {bericht} ({type(exc).__name__}; traceback: {pad}).{hint}",
-                      markup=True, highlight=False)
+            if _foreseen(exc):  # the message says it all: what, where, what to do
+                err.print(f"[red]{soort}[/red] {bericht}", highlight=False)
+            else:
+                hint = " This is a bug: please report it with the log file." if code == EXIT_FOUT else ""
+                err.print(f"[red]{soort}[/red] {bericht} ({type(exc).__name__}; traceback: {_log_file(exc)}).{hint}",
+                          highlight=False)
             raise typer.Exit(code) from None
     return wrapper
 
@@ -310,7 +321,8 @@ def draai(
     [bold]0 2 * * * cd /srv/hermelding && .venv/bin/hermelding draai --stil[/bold]
 
     Exit codes: 0 published or nothing new; 1 not published (gate or dbt test failed) or a delivery
-    was rejected; 2 usage/configuration error; 3 another run is busy.
+    was rejected; 2 usage, configuration or environment problem; 3 another run is busy (decided before
+    Prefect starts); 4 unexpected internal error (traceback in data/warehouse/logs/).
 
     Example: [bold]hermelding draai[/bold]
     """
@@ -567,11 +579,15 @@ def documentatie() -> None:
 
     Example: [bold]hermelding documentatie[/bold]
     """
-    from hermelding.build import generate_docs
+    from hermelding.build import BuildFailed, generate_docs
 
     config = _config()
-    with _alleen(config), console.status("dbt docs generate…"):
-        doel = generate_docs(config)
+    try:
+        with _alleen(config), console.status("dbt docs generate…"):
+            doel = generate_docs(config)
+    except BuildFailed as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(EXIT_INVOER) from None
     console.print(f"dbt docs generated in {doel} (from a copy of the build database).")
 
 
