@@ -458,13 +458,13 @@ def releases() -> None:
         return
     tabel = Table(title=f"Releases in {config.marts_dir}")
     tabel.add_column("release", no_wrap=True)
-    for kolom in ("time (UTC)", "status", "frozen for", "for outside publication", "git", "warnings"):
+    for kolom in ("time (UTC)", "status", "frozen for", "approved", "git", "warnings"):
         tabel.add_column(kolom)
     for r in rijen:
         tabel.add_row(r["release_id"], r["tijd"][:16].replace("T", " "), r["status"], r["bevroren"],
-                      "yes (frozen)" if r["vrijgegeven"] else "no (internal)", r["git_commit"], str(r["waarschuwingen"]))
+                      "yes" if r["vrijgegeven"] else "no", r["git_commit"], str(r["waarschuwingen"]))
     console.print(tabel)
-    console.print("Only frozen releases are approved for publication outside the organisation (README, Releases).")
+    console.print("approved: for publication outside the organisation; only frozen releases are (README, Releases).")
 
 
 @command("terugzetten", "rollback")
