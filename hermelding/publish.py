@@ -154,10 +154,12 @@ def _intern_group(config: Config) -> int:
 
 
 def restrict(config: Config, pad: Path) -> None:
-    """Internal data: owner read/write, `intern_groep` read, nobody else (files 0640, folders 0750)."""
+    """Internal data: owner read/write, `intern_groep` read, nobody else (files 0640, folders 0750); with
+    no `intern_groep` the owner only (0600, 0700), not whatever group the owner happens to have."""
     gid = _intern_group(config)
+    bestand, map_ = (0o640, 0o750) if gid != -1 else (0o600, 0o700)
     for item in [pad, *pad.rglob("*")] if pad.is_dir() else [pad]:
-        os.chmod(item, 0o750 if item.is_dir() else 0o640)
+        os.chmod(item, map_ if item.is_dir() else bestand)
         if gid != -1:
             try:
                 os.chown(item, -1, gid)

@@ -240,9 +240,11 @@ def test_readers_catalog_holds_only_public_marts_and_the_internal_ones_are_restr
         schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
         assert con.execute("select count(*) from duckdb_views() where not internal").fetchone()[0] == 0
     assert schemas == {"openbaar", "main"}  # main: release_info
-    assert oct(pub.catalog_path(cfg, intern=True).stat().st_mode & 0o777) == "0o640"
-    assert oct((release.pad / "intern").stat().st_mode & 0o777) == "0o750"
-    assert {oct(p.stat().st_mode & 0o777) for p in (release.pad / "intern").iterdir()} == {"0o640"}
+    # no intern_groep configured: the owner only
+    assert oct(pub.catalog_path(cfg, intern=True).stat().st_mode & 0o777) == "0o600"
+    assert oct((release.pad / "intern").stat().st_mode & 0o777) == "0o700"
+    assert {oct(p.stat().st_mode & 0o777) for p in (release.pad / "intern").iterdir()} == {"0o600"}
+    assert oct(pub.catalog_path(cfg).stat().st_mode & 0o777) == "0o644"
     assert "intern.melding_classificatie" in views(pub.catalog_path(cfg, intern=True))
 
 
@@ -254,6 +256,8 @@ def test_intern_groep_owns_the_internal_data(project):
     release = pub.publish_build(cfg.with_overrides(intern_groep=groep), db, samenvatting)
     assert pub.catalog_path(cfg, intern=True).stat().st_gid == os.getgid()
     assert all(p.stat().st_gid == os.getgid() for p in (release.pad / "intern").iterdir())
+    assert oct(pub.catalog_path(cfg, intern=True).stat().st_mode & 0o777) == "0o640"
+    assert oct((release.pad / "intern").stat().st_mode & 0o777) == "0o750"
     with pytest.raises(pub.PublishError, match="intern_groep"):
         pub.publish_build(cfg.with_overrides(intern_groep="geen_groep_die_bestaat"), db, samenvatting)
 
