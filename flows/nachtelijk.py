@@ -8,6 +8,7 @@ Deployment entrypoint: flows/nachtelijk.py:nachtelijke_run (`hermelding serveer`
 
 from __future__ import annotations
 
+import errno
 import os
 
 # No network here, and none needed; the first start of the temporary API migrates its database.
@@ -27,14 +28,23 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from hermelding import nightly  # noqa: E402
 from hermelding.config import Config, load_config  # noqa: E402
 
+# OSErrors that another try cannot fix: permissions, a read-only or full file system, a missing path.
+PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOENT, errno.ENOTDIR,
+                    errno.EISDIR}
+
 
 def transient(task, task_run, state) -> bool:
-    """Retry only transient failures (I/O, a database file lock); never a data-quality failure."""
+    """Retry only transient failures (I/O, a database file lock); never a data-quality failure, nor an
+    environment problem such as a read-only folder (retrying only delays the message)."""
     try:
         state.result()
     except nightly.QualityFailure:
         return False
-    except (OSError, duckdb.IOException, filelock.Timeout):
+    except OSError as exc:
+        return exc.errno not in PERMANENT_ERRNOS
+    except duckdb.IOException as exc:
+        return "lock" in str(exc).lower()
+    except filelock.Timeout:
         return True
     except Exception:  # noqa: BLE001 - anything else is not known to be transient
         return False

@@ -68,16 +68,22 @@ def _frames(con, config: Config, vorige_release: Path | None) -> dict[str, pd.Da
         """).df()
     else:
         frames["audit_plausibiliteit"] = pd.DataFrame({"factor": pd.Series(dtype=float)})
-    relaties = []
+    relaties, omvang = [], []
     gemeenten = con.execute("select * from dimensies.dim_gemeente").df()
     for mart, spec in SPECIFICATIES.items():
         pub = con.execute(f"select * from openbaar.{mart}_openbaar").df()
+        tellingen = pub[list(spec.tellingen)]
+        omvang.append({"mart": mart, "cellen": int(tellingen.size), "getoond": int(tellingen.notna().sum().sum())})
         # re-derive every additive relation on the published values: none may have exactly one empty cell
         cellen = lange_cellen(pub.assign(**{k: pub[k].isna().astype(int) for k in spec.tellingen}), spec)
         groepen = additieve_relaties(pub, cellen, spec, regio_ouders(pub, gemeenten))
         telling = groepen.merge(cellen[["cel", "waarde"]], on="cel").groupby("groep")["waarde"].sum()
         relaties.append(pd.DataFrame({"mart": mart, "groep": telling.index, "onderdrukt_in_relatie": telling.to_numpy()}))
     frames["audit_onthulling"] = pd.concat(relaties, ignore_index=True)
+    # a public release that shows (almost) nothing is refused: e.g. a threshold set far too high
+    frames["audit_omvang"] = pd.DataFrame(omvang).assign(
+        aandeel_onderdrukt=lambda f: 1.0 - f["getoond"] / f["cellen"].where(f["cellen"] > 0))
+    frames["audit_omvang"]["aandeel_onderdrukt"] = frames["audit_omvang"]["aandeel_onderdrukt"].fillna(1.0)
     return frames
 
 
@@ -105,7 +111,8 @@ def audit(config: Config, build_db: Path, vorige_release: Path | None = None) ->
     bron = context.data_sources.add_or_update_pandas("marts")
     parameters = {"minimum_telling": int(config.minimum_telling),
                   "factor_max": float(config.plausibiliteit_factor),
-                  "factor_min": 1.0 / float(config.plausibiliteit_factor)}
+                  "factor_min": 1.0 / float(config.plausibiliteit_factor),
+                  "max_aandeel_onderdrukt": float(config.max_aandeel_onderdrukt)}
     resultaat = AuditResult()
     for naam, frame in frames.items():
         suite = context.suites.add_or_update(gate.load_suite(config, naam))

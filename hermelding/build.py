@@ -63,9 +63,13 @@ def dbt(config: Config, args: list[str], doel: Path | None = None, vars_: dict |
 
 def build(config: Config, doel: Path | None = None, vars_: dict | None = None) -> BuildResult:
     """`dbt build` (seeds, models, data and unit tests). Raises BuildFailed naming what failed."""
+    from hermelding.state import fingerprint, forget_build_state, record_build_state
+
     doel = doel or build_db(config)
     if not config.warehouse.exists():
         raise BuildFailed(f"No warehouse at {config.warehouse}: run `hermelding ingest` first.")
+    afdruk = fingerprint(config) if vars_ is None else None  # the state this build is made from
+    forget_build_state(doel)
     # every build starts from an empty database: a model that was removed or moved to another schema must not
     # linger there and be published with the next release
     for oud in (doel, doel.with_name(doel.name + ".wal")):
@@ -82,7 +86,27 @@ def build(config: Config, doel: Path | None = None, vars_: dict | None = None) -
         uit.fouten.append(f"dbt could not run: {res.exception}")
     if not uit.geslaagd:
         raise BuildFailed("dbt build failed: " + "; ".join(uit.fouten or ["see dbt_project/logs/dbt.log"]))
+    if afdruk:
+        record_build_state(doel, afdruk)
     return uit
+
+
+def generate_docs(config: Config) -> Path:
+    """`dbt docs generate` against a throw-away copy of the build database, so that the real one is never
+    opened for writing outside a build (dbt-duckdb opens its target read-write). Call it under the lock."""
+    import shutil
+    import tempfile
+
+    bron = build_db(config)
+    if not bron.exists():
+        raise BuildFailed(f"No build at {bron}: run `hermelding bouw` first.")
+    with tempfile.TemporaryDirectory(prefix="hermelding-docs-") as tmp:
+        kopie = Path(tmp) / bron.name
+        shutil.copy2(bron, kopie)
+        res = dbt(config, ["docs", "generate"], kopie)
+    if not res.success:
+        raise BuildFailed(f"dbt docs generate failed: {res.exception or 'see dbt_project/logs/dbt.log'}")
+    return config.dbt_project_dir / "target"
 
 
 def kerncijfers(db: Path):

@@ -3,10 +3,13 @@ function, print its result). Command and option names are Dutch (docs/convention
 English spellings still work as hidden aliases.
 
 Exit codes: 0 success (or nothing new), 1 data-quality failure (a rejected delivery or a failed gate),
-2 usage or input error, 3 another run is busy."""
+2 usage, configuration or environment problem (the operator must fix something: a key, a folder, a
+permission), 3 another run is busy (nothing done), 4 unexpected internal error (a bug: the traceback is in
+the log file whose path is printed)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,18 +17,19 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hermelding.config import ConfigError, load_config
 
-EXIT_OK, EXIT_KWALITEIT, EXIT_INVOER, EXIT_BEZET = 0, 1, 2, 3
+EXIT_OK, EXIT_KWALITEIT, EXIT_INVOER, EXIT_BEZET, EXIT_FOUT = 0, 1, 2, 3, 4
 
 app = typer.Typer(
     help="hermelding: Veilig Thuis deliveries -> warehouse -> definitions -> quality gate -> releases.",
     no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
 )
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one message, one line (cron mails, log greps)
 
 
 def _config():
@@ -51,7 +55,7 @@ def _alleen(config):
         with pipeline_lock(config):
             yield
     except PipelineBusy as exc:
-        err.print(f"[yellow]BUSY[/yellow] {exc}")
+        err.print(f"[yellow]BUSY[/yellow] {escape(str(exc))}")
         raise typer.Exit(EXIT_BEZET) from None
 
 
@@ -64,12 +68,91 @@ def _stil():
 QuietOpt = Annotated[bool, typer.Option("--stil", "--quiet", "-q", help="Only print problems (for cron).")]
 
 
+def _log_file(exc: BaseException) -> str:
+    """Write the traceback to data/warehouse/logs/hermelding-<time>.log (else the temp folder); its path."""
+    import os
+    import tempfile
+    import traceback
+    from datetime import UTC, datetime
+
+    tekst = "".join(traceback.format_exception(exc))
+    naam = f"hermelding-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}.log"
+    mappen = []
+    try:
+        mappen.append(load_config().warehouse.parent / "logs")
+    except Exception:  # noqa: BLE001 - the configuration may be what is broken
+        pass
+    mappen.append(Path(tempfile.gettempdir()) / "hermelding-logs")
+    for map_ in mappen:
+        try:
+            map_.mkdir(parents=True, exist_ok=True)
+            pad = map_ / naam
+            fd = os.open(pad, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(tekst)
+            return str(pad)
+        except OSError:
+            continue
+    return "(no writable log folder)"
+
+
+def _exit_code(exc: BaseException) -> int:
+    """Which exit code an exception that reached the command line means (README, docs/bediening.md)."""
+    import duckdb
+
+    from hermelding.nightly import QualityFailure
+    from hermelding.publish import PublishError
+    from hermelding.state import PipelineBusy, StaleBuild, WarehouseBusy
+
+    if isinstance(exc, QualityFailure):
+        return EXIT_KWALITEIT
+    if isinstance(exc, PipelineBusy | WarehouseBusy):
+        return EXIT_BEZET
+    if isinstance(exc, ConfigError | StaleBuild | PublishError | OSError | duckdb.IOException
+                  | duckdb.PermissionException):
+        return EXIT_INVOER
+    return EXIT_FOUT
+
+
+def _foreseen(exc: BaseException) -> bool:
+    """Errors the library raises with a message written for the operator (no traceback needed)."""
+    from hermelding.nightly import QualityFailure
+    from hermelding.publish import PublishError
+    from hermelding.state import PipelineBusy, StaleBuild, WarehouseBusy
+
+    return isinstance(exc, ConfigError | StaleBuild | PublishError | PipelineBusy | WarehouseBusy | QualityFailure)
+
+
+def _guarded(function):
+    """Every command: an unexpected error ends in one line for the operator, the right exit code, and the
+    traceback in a log file (never a wall of traceback on the terminal or in a cron mail)."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - this is the one place that turns errors into exit codes
+            code = _exit_code(exc)
+            soort = {EXIT_INVOER: "ERROR", EXIT_BEZET: "BUSY", EXIT_KWALITEIT: "NOT PUBLISHED"}.get(code, "INTERNAL ERROR")
+            bericht = escape(" ".join(str(exc).split()) or type(exc).__name__)
+            if _foreseen(exc):  # the message says it all: what, where, what to do
+                err.print(f"[red]{soort}[/red] {bericht}", highlight=False)
+            else:
+                hint = " This is a bug: please report it with the log file." if code == EXIT_FOUT else ""
+                err.print(f"[red]{soort}[/red] {bericht} ({type(exc).__name__}; traceback: {_log_file(exc)}).{hint}",
+                          highlight=False)
+            raise typer.Exit(code) from None
+    return wrapper
+
+
 def command(name: str, *aliases: str):
     """Register a command under its Dutch name, and under earlier spellings as hidden aliases."""
     def register(function):
-        app.command(name)(function)
+        guarded = _guarded(function)
+        app.command(name)(guarded)
         for alias in aliases:
-            app.command(alias, hidden=True)(function)
+            app.command(alias, hidden=True)(guarded)
         return function
     return register
 
@@ -153,10 +236,12 @@ def inlezen(quiet: QuietOpt = False) -> None:
     """
     from rich.progress import Progress
 
+    from hermelding.config import require_folder
     from hermelding.ingest import ingest as _ingest
 
     _logging(quiet)
     config = _config()
+    require_folder(config, "raw_dir")
     with _alleen(config), Progress(console=console, transient=True, disable=quiet) as voortgang:
         taak = voortgang.add_task("ingest", total=None)
 
@@ -237,32 +322,40 @@ def draai(
     [bold]0 2 * * * cd /srv/hermelding && .venv/bin/hermelding draai --stil[/bold]
 
     Exit codes: 0 published or nothing new; 1 not published (gate or dbt test failed) or a delivery
-    was rejected; 2 usage/configuration error; 3 another run is busy.
+    was rejected; 2 usage, configuration or environment problem; 3 another run is busy (decided before
+    Prefect starts); 4 unexpected internal error (traceback in data/warehouse/logs/).
 
     Example: [bold]hermelding draai[/bold]
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from hermelding.config import tool_environment
-    from hermelding.nightly import QualityFailure
+    from hermelding.config import require_folder, tool_environment
+    from hermelding.nightly import QualityFailure, nothing_new, report_nothing_new
     from hermelding.publish import catalog_path, releases_dir
-    from hermelding.state import PipelineBusy, last_run_path
+    from hermelding.state import PipelineBusy, hold_for_process, last_run_path
 
     _logging(quiet)
     config = _config()
-    flows = _flows_module(config)
+    require_folder(config, "raw_dir")
     try:
-        with tool_environment({"PREFECT_LOGGING_LEVEL": "WARNING"} if quiet else {}), \
-                Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                         transient=True, disable=quiet) as voortgang:
-            taak = voortgang.add_task("nachtelijke run: starten", total=None)
-            resultaat = flows.nachtelijke_run(
-                forceer=forceer, progress=lambda stap: voortgang.update(taak, description=f"nachtelijke run: {stap}"))
+        # the lock first, and 'nothing new' decided, before any flow engine starts: a refused or idle run is quick
+        with hold_for_process(config):
+            huidig = None if forceer else nothing_new(config)
+            if huidig:
+                resultaat = report_nothing_new(config, huidig)
+            else:
+                flows = _flows_module(config)
+                with tool_environment({"PREFECT_LOGGING_LEVEL": "WARNING"} if quiet else {}), \
+                        Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                 console=console, transient=True, disable=quiet) as voortgang:
+                    taak = voortgang.add_task("nachtelijke run: starten", total=None)
+                    resultaat = flows.nachtelijke_run(forceer=forceer, progress=lambda stap: voortgang.update(
+                        taak, description=f"nachtelijke run: {stap}"))
     except PipelineBusy as exc:
-        err.print(f"[yellow]BUSY[/yellow] {exc}")
+        err.print(f"[yellow]BUSY[/yellow] {escape(str(exc))}")
         raise typer.Exit(EXIT_BEZET) from None
     except QualityFailure as exc:
-        err.print(f"[red]NOT PUBLISHED[/red] {exc}")
+        err.print(f"[red]NOT PUBLISHED[/red] {escape(str(exc))}")
         err.print(f"Run summary: {last_run_path(config)}")
         raise typer.Exit(EXIT_KWALITEIT) from None
     if not quiet or resultaat.exit_code:
@@ -294,6 +387,16 @@ def serveer() -> None:
                   "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api, or schedule "
                   "`hermelding draai --stil` with cron or a systemd timer (README).")
         raise typer.Exit(EXIT_INVOER)
+    import httpx
+
+    url = config.environment["prefect_api_url"].rstrip("/")
+    try:
+        httpx.get(f"{url}/health", timeout=5).raise_for_status()
+    except httpx.HTTPError as exc:
+        err.print(f"[red]No Prefect server reachable at PREFECT_API_URL={escape(url)}[/red] ({type(exc).__name__}). "
+                  "Start it with `prefect server start` (or check the URL), or schedule `hermelding draai --stil` "
+                  "with cron or a systemd timer (README).")
+        raise typer.Exit(EXIT_INVOER) from None
     from prefect import serve as prefect_serve
 
     flows = _flows_module(config)
@@ -310,9 +413,8 @@ def status() -> None:
     """
     import json
 
-    from hermelding.ingest import content_hash, leveringsmappen, open_warehouse
     from hermelding.publish import current_release
-    from hermelding.state import last_run_path
+    from hermelding.state import WarehouseBusy, deliveries, last_run_path
 
     config = _config()
     console.print(f"Current release: {current_release(config) or '(none published yet)'}")
@@ -322,13 +424,18 @@ def status() -> None:
         console.print(f"Last run: {laatste['gestart']} -> {laatste['status']}: {laatste['bericht']}")
     else:
         console.print("Last run: (none)")
-    bekend: set[tuple[str, str]] = set()
-    if config.warehouse.exists():
-        with open_warehouse(config.warehouse, read_only=True) as con:
-            bekend = set(con.execute("select map, inhoud_sha256 from ingest.leveringen").fetchall())
-    wachtend = [map_.name for map_ in leveringsmappen(config.raw_dir, config.referentie_dir)
-                if (map_.name, content_hash(map_)) not in bekend]
-    console.print(f"Deliveries waiting: {', '.join(wachtend) if wachtend else 'none'}")
+    try:
+        mappen = deliveries(config)
+    except WarehouseBusy as exc:
+        console.print(f"Deliveries waiting: unknown now. {escape(str(exc))}")
+        mappen = None
+    if mappen is not None:
+        wachtend = [d.map for d in mappen if d.status == "wachtend"]
+        console.print(f"Deliveries waiting: {', '.join(wachtend) if wachtend else 'none'}")
+        for d in mappen:
+            if d.status == "afgewezen":
+                console.print(f"[red]Rejected[/red] {d.map} (stays rejected until its folder is replaced or "
+                              f"removed): {escape(d.reden or '')}", soft_wrap=True)
     tabel = Table(title="Effective configuration")
     for kolom in ("key", "value", "from"):
         tabel.add_column(kolom)
@@ -352,12 +459,13 @@ def releases() -> None:
         return
     tabel = Table(title=f"Releases in {config.marts_dir}")
     tabel.add_column("release", no_wrap=True)
-    for kolom in ("time (UTC)", "status", "frozen for", "git", "warnings"):
+    for kolom in ("time (UTC)", "status", "frozen for", "approved", "git", "warnings"):
         tabel.add_column(kolom)
     for r in rijen:
-        tabel.add_row(r["release_id"], r["tijd"][:16].replace("T", " "), r["status"], r["bevroren"], r["git_commit"],
-                      str(r["waarschuwingen"]))
+        tabel.add_row(r["release_id"], r["tijd"][:16].replace("T", " "), r["status"], r["bevroren"],
+                      "yes" if r["vrijgegeven"] else "no", r["git_commit"], str(r["waarschuwingen"]))
     console.print(tabel)
+    console.print("approved: for publication outside the organisation; only frozen releases are (README, Releases).")
 
 
 @command("terugzetten", "rollback")
@@ -380,67 +488,77 @@ def terugzetten(release_id: Annotated[str, typer.Argument(help="The release to m
 
 @command("publiceer")
 def publiceer(
-    bevries: Annotated[str | None, typer.Option(help="Mark the current release as the official figures of this quarter, e.g. 2025KW3.")] = None,
+    bevries: Annotated[str | None, typer.Option(help="Mark the current release as the official figures of this quarter, e.g. 2025KW3 (approved for publication outside the organisation).")] = None,
+    ontdooi: Annotated[str | None, typer.Option(help="Undo the freeze of this quarter (needs --bevestig).")] = None,
+    bevestig: Annotated[bool, typer.Option("--bevestig", help="Confirm --ontdooi.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Audit the current build and publish it if it passes; or, with --bevries, freeze the current release.
 
-    A frozen release is never pruned or overwritten; the quarterly report is made from it.
+    Refused when the build is not of the current state (a delivery, code or parameter changed since
+    `hermelding bouw`). A frozen release is never pruned or overwritten, and only a frozen release is
+    approved for publication outside the organisation; the quarterly report is made from it. A quarter
+    is frozen only when it is complete in the data. --ontdooi undoes a freeze (recorded).
 
-    Examples: [bold]hermelding publiceer[/bold]   [bold]hermelding publiceer --bevries 2025KW3[/bold]
+    Examples: [bold]hermelding publiceer[/bold]   [bold]hermelding publiceer --bevries 2025KW3[/bold]   [bold]hermelding publiceer --ontdooi 2025KW3 --bevestig[/bold]
     """
     from hermelding.build import build_db
     from hermelding.nightly import audit_and_publish
-    from hermelding.publish import PublishError, freeze
+    from hermelding.publish import freeze, unfreeze
     from hermelding.state import fingerprint
 
     _logging(quiet)
     config = _config()
-    try:
-        with _alleen(config):
-            if bevries:
-                release_id = freeze(config, bevries)
-                console.print(f"Release {release_id} holds the official figures for {bevries}.")
-                return
-            db = build_db(config)
-            if not db.exists():
-                err.print(f"[red]No build at {db}: run `hermelding bouw` first.[/red]")
-                raise typer.Exit(EXIT_INVOER)
-            uitslag, release_id = audit_and_publish(config, db, fingerprint(config))
-            if release_id is None:
-                err.print(f"[red]NOT PUBLISHED[/red]: {'; '.join(uitslag.kritiek)}. Details: {uitslag.data_docs}")
-                raise typer.Exit(EXIT_KWALITEIT)
-            console.print(f"Published release {release_id}. Data Docs: {uitslag.data_docs}")
-    except PublishError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(EXIT_INVOER) from None
+    if bevries and ontdooi:
+        err.print("[red]Use --bevries or --ontdooi, not both.[/red]")
+        raise typer.Exit(EXIT_INVOER)
+    if ontdooi and not bevestig:
+        err.print(f"[red]Unfreezing {escape(ontdooi)} withdraws its official figures[/red]: the release may then be "
+                  f"pruned and is no longer approved for outside publication. Repeat with --bevestig: "
+                  f"hermelding publiceer --ontdooi {escape(ontdooi)} --bevestig")
+        raise typer.Exit(EXIT_INVOER)
+    with _alleen(config):
+        if ontdooi:
+            release_id = unfreeze(config, ontdooi)
+            console.print(f"{ontdooi} is no longer frozen (it was release {release_id}).")
+            return
+        if bevries:
+            release_id = freeze(config, bevries)
+            console.print(f"Release {release_id} holds the official figures for {bevries}; it is approved for "
+                          "publication outside the organisation.")
+            return
+        db = build_db(config)
+        if not db.exists():
+            err.print(f"[red]No build at {db}: run `hermelding bouw` first.[/red]")
+            raise typer.Exit(EXIT_INVOER)
+        uitslag, release_id = audit_and_publish(config, db, fingerprint(config))
+        if release_id is None:
+            err.print(f"[red]NOT PUBLISHED[/red]: {escape('; '.join(uitslag.kritiek))}. Details: {uitslag.data_docs}")
+            raise typer.Exit(EXIT_KWALITEIT)
+        console.print(f"Published release {release_id} (an internal working version; freeze a complete quarter "
+                      f"to approve it for outside publication). Data Docs: {uitslag.data_docs}")
 
 
 @command("sql")
 def sql(
-    query: Annotated[str, typer.Argument(help="A read-only SQL query on the current release.")],
+    query: Annotated[str, typer.Argument(help="One read-only SQL query (select) on the current release.")],
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    intern: Annotated[bool, typer.Option("--intern", help="Query the internal catalog (exact counts, per-melding rows; owner and intern_groep only).")] = False,
 ) -> None:
-    """Query the current release (read-only catalog), printed as a table or CSV.
+    """Query the current release, printed as a table or CSV. Reads the readers' catalog (public marts and
+    dimensions) and nothing else: no files, no other databases, no extensions, one statement per call.
 
     Example: [bold]hermelding sql "select regionaam, hermelding_pct from openbaar.hermelding_regio_periode_openbaar where periode = '2025HJ02'"[/bold]
     """
     import sys
 
-    import duckdb
-
-    from hermelding.publish import catalog_path
+    from hermelding.publish import QueryRefused, query_catalog
 
     config = _config()
-    pad = catalog_path(config)
-    if not pad.exists():
-        err.print(f"[red]No release published yet ({pad} does not exist): run `hermelding draai` first.[/red]")
-        raise typer.Exit(EXIT_INVOER)
     try:
-        with duckdb.connect(str(pad), read_only=True) as con:
-            frame = con.execute(query).df()
-    except duckdb.Error as exc:
-        err.print(f"[red]Query failed:[/red] {exc}")
+        frame = query_catalog(config, query, intern=intern)
+    except QueryRefused as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
     if csv:
         frame.to_csv(sys.stdout, index=False)
@@ -451,6 +569,27 @@ def sql(
     for rij in frame.astype(object).where(frame.notna(), "").itertuples(index=False):
         tabel.add_row(*map(str, rij))
     console.print(tabel)
+
+
+@command("documentatie", "docs")
+def documentatie() -> None:
+    """Generate the dbt documentation site (dbt docs generate) without opening the build database for writing.
+
+    dbt runs against a copy of the build database, taken under the pipeline lock; the site lands in
+    dbt_project/target (serve it with `cd dbt_project && ../.venv/bin/dbt docs serve --profiles-dir .`).
+
+    Example: [bold]hermelding documentatie[/bold]
+    """
+    from hermelding.build import BuildFailed, generate_docs
+
+    config = _config()
+    try:
+        with _alleen(config), console.status("dbt docs generate…"):
+            doel = generate_docs(config)
+    except BuildFailed as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(EXIT_INVOER) from None
+    console.print(f"dbt docs generated in {doel} (from a copy of the build database).")
 
 
 if __name__ == "__main__":

@@ -9,16 +9,17 @@ path or threshold.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 CONFIG_FILE = "hermelding.toml"
-PATH_KEYS = ("raw_dir", "referentie_dir", "warehouse", "build_dir", "marts_dir", "grondwaarheid_dir")
 # Settings that are not part of hermelding.toml: environment variable -> name in Config.environment.
 ENVIRONMENT_ONLY = {
     "HERMELDING_CRASHTEST": "crashtest",  # test hook: kill the process at a named point of publication
@@ -33,25 +34,73 @@ TOOL_DEFAULTS = {
 }
 
 
+@dataclass(frozen=True)
+class Key:
+    """One configuration key: its kind and the allowed range (`minimum`, `above`: strictly greater)."""
+
+    kind: str  # path | text | int | number | horizons | cron | timezone
+    minimum: float | None = None
+    above: float | None = None
+    maximum: float | None = None
+
+    def allowed(self) -> str:
+        kind = {"path": "a path (text)", "text": "text", "int": "an integer", "number": "a number",
+                "horizons": "a non-empty list of positive integers (months)", "cron": "a cron expression "
+                "with 5 fields, e.g. '0 2 * * *'", "timezone": "an IANA time zone, e.g. 'Europe/Amsterdam'"}[self.kind]
+        bounds = [f">= {self.minimum:g}" if self.minimum is not None else "",
+                  f"> {self.above:g}" if self.above is not None else "",
+                  f"<= {self.maximum:g}" if self.maximum is not None else ""]
+        return " ".join([kind, " and ".join(b for b in bounds if b)]).strip()
+
+
+# The one schema of hermelding.toml: every key must be in the file, no other key may be.
+KEYS: dict[str, Key] = {
+    "raw_dir": Key("path"),
+    "referentie_dir": Key("path"),
+    "warehouse": Key("path"),
+    "build_dir": Key("path"),
+    "marts_dir": Key("path"),
+    "grondwaarheid_dir": Key("path"),
+    "lookback_maanden": Key("int", minimum=0),
+    "horizons_maanden": Key("horizons"),
+    "horizons_pleger": Key("horizons"),
+    "horizons_intergenerationeel": Key("horizons"),
+    "afronding": Key("int", minimum=1),
+    "minimum_telling": Key("int", minimum=1),
+    "max_aandeel_onderdrukt": Key("number", above=0, maximum=1),
+    "bewaar_releases": Key("int", minimum=1),
+    "plausibiliteit_factor": Key("number", above=1),
+    "intern_groep": Key("text"),
+    "schema_cron": Key("cron"),
+    "tijdzone": Key("timezone"),
+    "lock_wachttijd_seconden": Key("number", minimum=0),
+}
+PATH_KEYS = tuple(k for k, spec in KEYS.items() if spec.kind == "path")
+
+
 class ConfigError(ValueError):
     """The configuration is unusable; the message says which key and where it came from."""
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The project root: `HERMELDING_ROOT`, else the nearest folder upwards holding hermelding.toml."""
+    """The project root: `HERMELDING_ROOT`, else the nearest folder upwards holding hermelding.toml.
+
+    There is deliberately no fallback to the checkout the package was installed from: a command run in
+    the wrong folder must not read or write another project's data."""
     if env := os.environ.get("HERMELDING_ROOT"):
-        return Path(env).resolve()
+        root = Path(env).resolve()
+        if not (root / CONFIG_FILE).is_file():
+            raise ConfigError(f"HERMELDING_ROOT={env} holds no {CONFIG_FILE}: point HERMELDING_ROOT at the project "
+                              "folder (the one with hermelding.toml).")
+        return root
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_FILE).is_file():
             return folder
-    # Installed package used outside a checkout: fall back to the package's own checkout.
-    package_root = Path(__file__).resolve().parent.parent
-    if (package_root / CONFIG_FILE).is_file():
-        return package_root
     raise ConfigError(
-        f"No {CONFIG_FILE} found in {here} or any parent folder. Run from the project folder "
-        "or set HERMELDING_ROOT to it."
+        f"No {CONFIG_FILE} found in {here} or any parent folder: this is not a hermelding project folder. "
+        "Run the command from the project folder, or set HERMELDING_ROOT to it "
+        "(e.g. HERMELDING_ROOT=/srv/hermelding)."
     )
 
 
@@ -88,31 +137,73 @@ class Config:
         values = dict(self.values)
         sources = dict(self.sources)
         for key, value in overrides.items():
-            if key not in values:
-                raise ConfigError(f"Unknown configuration key '{key}'.")
-            values[key] = value
+            if key not in KEYS:
+                raise ConfigError(f"Unknown configuration key '{key}' (argument).")
+            values[key] = validate(key, value, "argument")
             sources[key] = "argument"
         return Config(self.root, values, sources, dict(self.environment))
 
 
-def _coerce(key: str, raw: str, default: Any) -> Any:
-    """Turn an environment string into the type of the value in hermelding.toml."""
+def _from_environment(key: str, raw: str) -> Any:
+    """Turn an environment string into the kind of value the key holds (validated afterwards)."""
+    kind = KEYS[key].kind
+    text = raw.strip()
     try:
-        if isinstance(default, bool):
-            return raw.strip().lower() in {"1", "true", "yes", "ja"}
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-        if isinstance(default, list):
-            value = json.loads(raw) if raw.strip().startswith("[") else [int(p) for p in raw.split(",")]
-            return list(value)
-    except ValueError as exc:
-        raise ConfigError(
-            f"Environment variable HERMELDING_{key.upper()}={raw!r} is not a valid "
-            f"{type(default).__name__} ({exc})."
-        ) from None
+        if kind == "int":
+            return int(text)
+        if kind == "number":
+            return float(text)
+        if kind == "horizons":
+            return json.loads(text) if text.startswith("[") else [int(p) for p in text.split(",")]
+    except ValueError:
+        return raw  # validate() names the key, the source and the allowed values
     return raw
+
+
+def validate(key: str, value: Any, source: str) -> Any:
+    """The value if it is of the key's kind and in its range; else ConfigError naming key, source, range."""
+    spec = KEYS[key]
+
+    def refuse(reason: str = "") -> ConfigError:
+        return ConfigError(f"{key} = {value!r} ({source}) is not allowed{reason}: {key} must be {spec.allowed()}.")
+
+    if spec.kind in ("path", "text"):
+        if not isinstance(value, str) or (spec.kind == "path" and not value.strip()):
+            raise refuse()
+        return value
+    if spec.kind == "horizons":
+        if (not isinstance(value, list) or not value
+                or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
+            raise refuse()
+        return list(value)
+    if spec.kind == "cron":
+        from cronsim import CronSim, CronSimError
+
+        if not isinstance(value, str) or len(value.split()) != 5:
+            raise refuse()
+        try:
+            CronSim(value, datetime.now())
+        except CronSimError as exc:
+            raise refuse(f" ({exc})") from None
+        return value
+    if spec.kind == "timezone":
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise refuse(" (unknown time zone)") from None
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise refuse()
+    if spec.kind == "int" and not (isinstance(value, int) or float(value).is_integer()):
+        raise refuse()
+    if not math.isfinite(value):
+        raise refuse()
+    if ((spec.minimum is not None and value < spec.minimum) or (spec.above is not None and value <= spec.above)
+            or (spec.maximum is not None and value > spec.maximum)):
+        raise refuse()
+    return int(value) if spec.kind == "int" else value
 
 
 def load_config(root: Path | None = None) -> Config:
@@ -124,16 +215,35 @@ def load_config(root: Path | None = None) -> Config:
         raise ConfigError(f"{config_path} does not exist.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(values) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{config_path}: unknown key(s) {', '.join(unknown)} (a typo?). Allowed keys: "
+                          f"{', '.join(KEYS)}.")
+    missing = [key for key in KEYS if key not in values]
+    if missing:
+        raise ConfigError(f"{config_path}: key(s) {', '.join(missing)} missing. Every key must be set in "
+                          f"{CONFIG_FILE} (e.g. {missing[0]} = ..., {KEYS[missing[0]].allowed()}); "
+                          "an environment variable can only override a key that is there.")
     sources = {key: str(config_path) for key in values}
-    for key, default in list(values.items()):
+    for key in KEYS:
         env_key = f"HERMELDING_{key.upper()}"
         if env_key in os.environ:
-            values[key] = _coerce(key, os.environ[env_key], default)
+            values[key] = _from_environment(key, os.environ[env_key])
             sources[key] = f"env {env_key}"
+        values[key] = validate(key, values[key], sources[key])
     for name, value in TOOL_DEFAULTS.items():
         os.environ.setdefault(name, value)
     environment = {key: os.environ[name] for name, key in ENVIRONMENT_ONLY.items() if os.environ.get(name)}
     return Config(root, values, sources, environment)
+
+
+def require_folder(config: Config, key: str) -> Path:
+    """A folder the command needs (e.g. raw_dir): missing is an error naming the key, never 'nothing to do'."""
+    pad = getattr(config, key)
+    if not pad.is_dir():
+        raise ConfigError(f"{key} = {pad} ({config.sources.get(key, CONFIG_FILE)}) does not exist or is not a "
+                          f"folder. Create it, or correct {key} in {CONFIG_FILE} / HERMELDING_{key.upper()}.")
+    return pad
 
 
 @contextmanager

@@ -24,9 +24,9 @@ import pandas as pd
 from hermelding import publish
 from hermelding.audit import AuditResult, audit
 from hermelding.build import BuildFailed, build, kerncijfers
-from hermelding.config import Config
+from hermelding.config import Config, require_folder
 from hermelding.ingest import LeveringVerslag, ingest
-from hermelding.state import fingerprint, last_run_path, pipeline_lock
+from hermelding.state import deliveries, fingerprint, last_run_path, pipeline_lock, require_current_build
 
 log = logging.getLogger("hermelding.nightly")
 
@@ -113,8 +113,10 @@ def publish_stage(config: Config, db: Path, result: AuditResult, afdruk: str) ->
 
 def audit_and_publish(config: Config, db: Path, afdruk: str,
                       stage: StageRunner = run_directly) -> tuple[AuditResult, str | None]:
-    """The gate: audit the build and publish it only if no critical expectation failed.
-    Returns the audit and the new release id (None when refused)."""
+    """The gate: audit the build and publish it only if it was built from the current state (`afdruk`;
+    else StaleBuild) and no critical expectation failed. Returns the audit and the new release id (None
+    when refused)."""
+    require_current_build(config, db, afdruk)
     uitslag = stage("audit", audit_stage, config, db)
     if not uitslag.geslaagd:
         return uitslag, None
@@ -189,67 +191,102 @@ def _timed(stage: StageRunner, durations: dict[str, float]) -> StageRunner:
 # --- the sequence -----------------------------------------------------------------------------
 
 
+def nothing_new(config: Config) -> str | None:
+    """Before any work (and before a flow engine starts): the current release id when no delivery folder is
+    new or changed and the fingerprint (code, definitions, parameters, population) equals the current
+    release's; None when there is something to do. Call it holding the pipeline lock."""
+    huidig = publish.current_release(config)
+    if not huidig or any(d.status == "wachtend" for d in deliveries(config)):
+        return None
+    return huidig if publish.read_release(config, huidig).info.get("vingerafdruk") == fingerprint(config) else None
+
+
+def report_nothing_new(config: Config, huidig: str, result: RunResult | None = None, artifacts=None) -> RunResult:
+    """The 'nothing new' outcome in laatste_run.json, whether the command line or the flow found it."""
+    result = result or RunResult("niets_nieuw", "", datetime.now(UTC).isoformat(timespec="seconds"))
+    result.status, result.release_id = "niets_nieuw", huidig
+    result.bericht = (f"Nothing new: no new or changed delivery and no change in code, definitions or "
+                      f"parameters. Release {huidig} stays current; nothing was rebuilt.")
+    log.info(result.bericht)
+    return write_summary(config, result, artifacts=artifacts)
+
+
 def run(config: Config, forceer: bool = False, progress: Progress | None = None,
         stage: StageRunner = run_directly, artifacts=None) -> RunResult:
     """Ingest new deliveries, build the definitions, audit, publish; or report 'nothing new'.
-    Raises QualityFailure (after writing the summary) when the build or the gate refuses."""
+    Raises QualityFailure (after writing the summary) when the build or the gate refuses; any other
+    failure is recorded in the summary as 'mislukt' and raised."""
+    result = RunResult("mislukt", "", datetime.now(UTC).isoformat(timespec="seconds"))
+    with pipeline_lock(config):
+        try:
+            return _run_locked(config, result, forceer, progress, stage, artifacts)
+        except QualityFailure:
+            raise
+        except Exception as exc:
+            result.status = "mislukt"
+            result.bericht = (f"FAILED ({type(exc).__name__}): {exc}. Nothing new was published; the current "
+                              "release stays current.")
+            try:
+                write_summary(config, result, artifacts=artifacts)
+            except Exception:  # noqa: BLE001 - the original failure is what the operator must see
+                log.exception("Could not write the run summary")
+            raise
+
+
+def _run_locked(config: Config, result: RunResult, forceer: bool, progress: Progress | None,
+                stage: StageRunner, artifacts) -> RunResult:
     def step(naam: str) -> None:
         if progress:
             progress(naam)
 
-    result = RunResult("mislukt", "", datetime.now(UTC).isoformat(timespec="seconds"))
     stage = _timed(stage, result.duur_seconden)
-    with pipeline_lock(config):
-        publish.remove_temporary(config)
-        step("ingest")
-        verslagen = stage("ingest", ingest_stage, config)
-        result.leveringen = [_verslag_dict(v) for v in verslagen]
-        result.afgewezen_leveringen = [v.map for v in verslagen if v.uitkomst == "afgewezen"]
-        afdruk = fingerprint(config)
-        huidig = publish.current_release(config)
-        if not forceer and huidig and publish.read_release(config, huidig).info.get("vingerafdruk") == afdruk:
-            result.status, result.release_id = "niets_nieuw", huidig
-            result.bericht = (f"Nothing new: no new or changed delivery and no change in code, definitions or "
-                              f"parameters. Release {huidig} stays current; nothing was rebuilt.")
-            log.info(result.bericht)
-            return write_summary(config, result, artifacts=artifacts)
-        step("dbt build")
-        try:
-            db = stage("dbt build", build_stage, config)
-        except QualityFailure as exc:
-            result.status = "geweigerd"
-            result.bericht = (f"NOT PUBLISHED: the dbt build failed ({exc}). Release {huidig or '(none)'} stays "
-                              "current. This is final for tonight; see dbt_project/logs/dbt.log and the "
-                              "testfouten schema of the build database for the offending rows.")
-            log.error(result.bericht)
-            write_summary(config, result, artifacts=artifacts)
-            raise QualityFailure(result.bericht) from None
-        step("audit")
+    require_folder(config, "raw_dir")
+    publish.remove_temporary(config)
+    step("ingest")
+    verslagen = stage("ingest", ingest_stage, config)
+    result.leveringen = [_verslag_dict(v) for v in verslagen]
+    result.afgewezen_leveringen = [v.map for v in verslagen if v.uitkomst == "afgewezen"]
+    afdruk = fingerprint(config)
+    huidig = publish.current_release(config)
+    if not forceer and huidig and publish.read_release(config, huidig).info.get("vingerafdruk") == afdruk:
+        return report_nothing_new(config, huidig, result, artifacts)
+    step("dbt build")
+    try:
+        db = stage("dbt build", build_stage, config)
+    except QualityFailure as exc:
+        result.status = "geweigerd"
+        result.bericht = (f"NOT PUBLISHED: the dbt build failed ({exc}). Release {huidig or '(none)'} stays "
+                          "current. This is final for tonight; see dbt_project/logs/dbt.log and the "
+                          "testfouten schema of the build database for the offending rows.")
+        log.error(result.bericht)
+        write_summary(config, result, artifacts=artifacts)
+        raise QualityFailure(result.bericht) from None
+    step("audit")
 
-        def publish_step(name, function, *args):
-            if name == "publiceer":
-                step("publiceer")
-            return stage(name, function, *args)
+    def publish_step(name, function, *args):
+        if name == "publiceer":
+            step("publiceer")
+        return stage(name, function, *args)
 
-        uitslag, release_id = audit_and_publish(config, db, afdruk, publish_step)
-        result.audit = uitslag.summary()
-        result.data_docs = str(uitslag.data_docs)
-        kern = kerncijfers(db)
-        if release_id is None:
-            result.status = "geweigerd"
-            result.bericht = (f"NOT PUBLISHED: {len(uitslag.kritiek)} critical expectation(s) failed: "
-                              f"{'; '.join(uitslag.kritiek)}. Release {huidig or '(none)'} stays current. "
-                              f"Details: {uitslag.data_docs}")
-            log.error(result.bericht)
-            write_summary(config, result, kern, artifacts)
-            raise QualityFailure(result.bericht)
-        for w in uitslag.waarschuwingen:
-            log.warning("Quality warning (published anyway): %s", w)
-        result.release_id = release_id
-        result.status = "gepubliceerd"
-        result.bericht = f"Published release {release_id}; catalog {publish.catalog_path(config)}."
-        if result.afgewezen_leveringen:
-            result.bericht += (" Rejected deliveries were left out: " + ", ".join(result.afgewezen_leveringen)
-                               + ". Ask the supplier for a corrected delivery.")
-        log.info(result.bericht)
-        return write_summary(config, result, kern, artifacts)
+    uitslag, release_id = audit_and_publish(config, db, afdruk, publish_step)
+    result.audit = uitslag.summary()
+    result.data_docs = str(uitslag.data_docs)
+    kern = kerncijfers(db)
+    if release_id is None:
+        result.status = "geweigerd"
+        result.bericht = (f"NOT PUBLISHED: {len(uitslag.kritiek)} critical expectation(s) failed: "
+                          f"{'; '.join(uitslag.kritiek)}. Release {huidig or '(none)'} stays current. "
+                          f"Details: {uitslag.data_docs}")
+        log.error(result.bericht)
+        write_summary(config, result, kern, artifacts)
+        raise QualityFailure(result.bericht)
+    for w in uitslag.waarschuwingen:
+        log.warning("Quality warning (published anyway): %s", w)
+    result.release_id = release_id
+    result.status = "gepubliceerd"
+    result.bericht = f"Published release {release_id}; catalog {publish.catalog_path(config)}."
+    if result.afgewezen_leveringen:
+        result.bericht += (" Rejected deliveries were left out: " + ", ".join(result.afgewezen_leveringen)
+                           + ". Ask the supplier for a corrected delivery.")
+    log.info(result.bericht)
+    return write_summary(config, result, kern, artifacts)

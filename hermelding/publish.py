@@ -1,16 +1,23 @@
-"""Publish: immutable releases and an atomically switched, read-only catalog.
+"""Publish: immutable releases and atomically switched, self-contained, read-only catalogs.
 
     data/marts/
       releases/<release_id>/openbaar/<mart>.parquet   disclosure-controlled marts and dimensions
-      releases/<release_id>/intern/<mart>.parquet     exact counts, per-melding rows (restricted access)
-      releases/<release_id>/release.json              id, time, git commit, inputs, definitions, counts, audit
-      hermelding.duckdb                               catalog: views over the current release's Parquet
+      releases/<release_id>/intern/<mart>.parquet     exact counts, per-melding rows (owner + intern_groep only)
+      releases/<release_id>/release.json              id, time, git commit, inputs, definitions, counts, audit,
+                                                      vrijgegeven_voor_publicatie (true only when frozen)
+      hermelding.duckdb                               readers' catalog: the public marts and dimensions (tables)
+      hermelding_intern.duckdb                        internal catalog: everything (owner + intern_groep only)
       bevriezingen.json                               quarter -> release with the official figures
 
-A release folder is written under a temporary name and renamed when complete; the catalog is written to a
-temporary file and moved over the old one with an atomic rename. A reader holding the old catalog keeps its
-(still existing) release; a new connection sees the new one. A killed run leaves only temporary names, which
-the next run removes.
+The catalogs hold the data as tables (no paths into the release folders), so `data/marts` can be moved or
+copied, and a reader holding a catalog open keeps its release even after the folder is pruned. A release
+folder is written under a temporary name and renamed when complete; a catalog is written to a temporary
+file and moved over the old one with an atomic rename (the public one last). A reader holding the old
+catalog keeps reading the old file; a new connection sees the new one. A killed run leaves only temporary
+names, which the next run removes.
+
+Nightly releases are internal working versions. Only a release frozen for a quarter (`publiceer --bevries`)
+is marked `vrijgegeven_voor_publicatie` in its release.json: the figures that may leave the organisation.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ import duckdb
 from hermelding.config import Config
 
 CATALOG_FILE = "hermelding.duckdb"
+INTERN_CATALOG_FILE = "hermelding_intern.duckdb"
+FREEZE_HISTORY_FILE = "bevriezingen_historie.jsonl"
 RELEASES = "releases"
 FREEZES_FILE = "bevriezingen.json"
 TMP_PREFIX = ".tmp-"
@@ -42,6 +51,22 @@ class PublishError(RuntimeError):
     """Publication refused: the message says what and what to do."""
 
 
+class QueryRefused(PublishError):
+    """`hermelding sql` refused a query or could not answer it: the message says why."""
+
+
+# `hermelding sql`: the catalog and nothing else. No files, no other databases, no extensions, and the
+# settings cannot be changed back from inside the query.
+CONFINED = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+QUERY_TYPES = {"SELECT", "EXPLAIN"}  # what `hermelding sql` runs; COPY, EXPORT, ATTACH, LOAD, SET, CALL... not
+
+
 def _crash_point(config: Config, naam: str) -> None:
     """Test hook for the crash-safety tests: HERMELDING_CRASHTEST=<name> kills the process here."""
     if config.environment.get("crashtest") == naam:
@@ -52,8 +77,96 @@ def releases_dir(config: Config) -> Path:
     return config.marts_dir / RELEASES
 
 
-def catalog_path(config: Config) -> Path:
-    return config.marts_dir / CATALOG_FILE
+def catalog_path(config: Config, intern: bool = False) -> Path:
+    return config.marts_dir / (INTERN_CATALOG_FILE if intern else CATALOG_FILE)
+
+
+def query_catalog(config: Config, query: str, intern: bool = False):
+    """Run one read-only query on the current release's catalog (the internal one with `intern`) in a
+    confined DuckDB session; a pandas frame. Raises QueryRefused with a message for the user."""
+    pad = catalog_path(config, intern)
+    if not pad.exists():
+        raise QueryRefused(f"No release published yet ({pad} does not exist): run `hermelding draai` first.")
+    geen_toegang = QueryRefused(
+        f"You may not read the internal catalog {pad}: only its owner and the group "
+        f"'{config.intern_groep or '(none configured)'}' (intern_groep) may. Ask the administrator for membership "
+        "of that group, or query the public figures without --intern.")
+    if intern and not os.access(pad, os.R_OK):
+        raise geen_toegang
+    try:
+        con = duckdb.connect(str(pad), read_only=True, config=CONFINED)
+    except duckdb.IOException as exc:
+        if "permission denied" in str(exc).lower():
+            raise (geen_toegang if intern else QueryRefused(f"You may not read the catalog {pad}.")) from None
+        raise
+    with con:
+        try:
+            statements = con.extract_statements(query)
+        except duckdb.Error as exc:
+            raise QueryRefused(f"Query failed: {exc}") from None
+        if len(statements) != 1:
+            raise QueryRefused(f"One statement per call, this has {len(statements)}: run them one at a time.")
+        soort = statements[0].type.name
+        if soort not in QUERY_TYPES:
+            raise QueryRefused(f"Only a query (select) is allowed, not {soort}: `hermelding sql` reads the catalog "
+                               "and nothing else (no files, no other databases, no extensions, no settings).")
+        try:
+            return con.execute(query).df()
+        except duckdb.PermissionException:
+            raise QueryRefused("Refused: `hermelding sql` reads the catalog and nothing else; files, other "
+                               "databases and extensions are out of reach. Query the tables of the catalog "
+                               "(`hermelding sql \"show all tables\"`).") from None
+        except duckdb.CatalogException as exc:
+            if not intern and _mentions_internal(config, con, query):
+                raise QueryRefused("The internal marts (schema intern) are not in the readers' catalog. Use "
+                                   "`hermelding sql --intern \"...\"` if you are allowed to read them "
+                                   "(owner and the intern_groep group only).") from None
+            raise QueryRefused(f"Query failed: {exc}") from None
+        except duckdb.Error as exc:
+            raise QueryRefused(f"Query failed: {exc}") from None
+
+
+def _mentions_internal(config: Config, con: duckdb.DuckDBPyConnection, query: str) -> bool:
+    """Whether a query names the intern schema or an internal mart of the release the catalog shows."""
+    import re
+
+    namen = {"intern"}
+    try:
+        huidig = con.execute("select release_id from release_info").fetchone()[0]
+        namen |= {t for t, m in read_release(config, huidig).info["marts"].items() if m["map"] == "intern"}
+    except (duckdb.Error, PublishError, OSError, KeyError, TypeError):
+        pass
+    woorden = set(re.findall(r"[a-z_][a-z0-9_]*", query.lower()))
+    return bool(woorden & namen)
+
+
+def _intern_group(config: Config) -> int:
+    """The group id of `intern_groep` (-1: leave the group as it is, owner only)."""
+    naam = str(config.intern_groep).strip()
+    if not naam:
+        return -1
+    import grp
+
+    try:
+        return grp.getgrnam(naam).gr_gid
+    except KeyError:
+        raise PublishError(f"intern_groep = '{naam}' ({config.sources.get('intern_groep', 'hermelding.toml')}) is not "
+                           "a group on this machine: create it or correct intern_groep. Nothing was published.") from None
+
+
+def restrict(config: Config, pad: Path) -> None:
+    """Internal data: owner read/write, `intern_groep` read, nobody else (files 0640, folders 0750); with
+    no `intern_groep` the owner only (0600, 0700), not whatever group the owner happens to have."""
+    gid = _intern_group(config)
+    bestand, map_ = (0o640, 0o750) if gid != -1 else (0o600, 0o700)
+    for item in [pad, *pad.rglob("*")] if pad.is_dir() else [pad]:
+        os.chmod(item, map_ if item.is_dir() else bestand)
+        if gid != -1:
+            try:
+                os.chown(item, -1, gid)
+            except PermissionError:
+                raise PublishError(f"Cannot give group '{config.intern_groep}' (intern_groep) to {item}: the user "
+                                   "running hermelding must be a member of that group.") from None
 
 
 def _fsync_dir(pad: Path) -> None:
@@ -188,9 +301,12 @@ def publish_build(config: Config, build_db: Path, audit_samenvatting: dict, extr
         "marts": marts,
         "validatie": audit_samenvatting,
         "documentatie": _model_docs(config),
+        # nightly releases are internal working versions; `publiceer --bevries` approves one for outside use
+        "vrijgegeven_voor_publicatie": False,
         **(extra or {}),
     }
     (tmp / "release.json").write_text(json.dumps(info, indent=1, default=str), encoding="utf-8")
+    restrict(config, tmp / "intern")
     for bestand in tmp.rglob("*"):
         if bestand.is_file():
             with bestand.open("rb") as f:
@@ -200,8 +316,9 @@ def publish_build(config: Config, build_db: Path, audit_samenvatting: dict, extr
     os.rename(tmp, doel)
     _fsync_dir(releases_dir(config))
     _crash_point(config, "na_hernoemen")
+    vorige = current_release(config)
     activate(config, release_id)
-    prune_releases(config)
+    prune_releases(config, keep=vorige)
     return Release(release_id, doel, info)
 
 
@@ -209,62 +326,148 @@ def _sql_literal(tekst: str) -> str:
     return "'" + (tekst or "").replace("'", "''") + "'"
 
 
-def activate(config: Config, release_id: str) -> None:
-    """Make a release current: build its catalog under a temporary name, then rename it over the old one."""
-    release = read_release(config, release_id)
-    tmp = config.marts_dir / f"{TMP_PREFIX}{CATALOG_FILE}.{os.getpid()}"
+def _write_catalog(config: Config, release: Release, doel: Path, intern: bool) -> Path:
+    """A self-contained catalog of one release under a temporary name: the marts as tables, their dbt
+    documentation as comments, and `release_info`. The public one holds only the public marts."""
+    tmp = config.marts_dir / f"{TMP_PREFIX}{doel.name}.{os.getpid()}"
     tmp.unlink(missing_ok=True)
     docs = release.info.get("documentatie", {})
     with duckdb.connect(str(tmp)) as con:
-        con.execute("create schema openbaar; create schema intern;")
+        con.execute("create schema openbaar")
+        if intern:
+            con.execute("create schema intern")
         for tabel, mart in release.info["marts"].items():
+            if mart["map"] == "intern" and not intern:
+                continue
             pad = (release.pad / mart["bestand"]).resolve()
             naam = f"{mart['map']}.{tabel}"
-            con.execute(f"create view {naam} as select * from read_parquet({_sql_literal(str(pad))})")
+            con.execute(f"create table {naam} as select * from read_parquet({_sql_literal(str(pad))})")
             doc = docs.get(tabel, {})
             if doc.get("beschrijving"):
-                con.execute(f"comment on view {naam} is {_sql_literal(doc['beschrijving'].strip())}")
+                con.execute(f"comment on table {naam} is {_sql_literal(doc['beschrijving'].strip())}")
             kolommen = {r[0] for r in con.execute(f"select column_name from (describe {naam})").fetchall()}
             for kolom, tekst in doc.get("kolommen", {}).items():
                 if tekst and kolom in kolommen:
                     con.execute(f"comment on column {naam}.{kolom} is {_sql_literal(tekst.strip())}")
         con.execute("create table release_info (release_id varchar, tijd varchar, git_commit varchar)")
         con.execute("insert into release_info values (?, ?, ?)",
-                    [release_id, release.info["tijd"], release.info.get("git_commit")])
+                    [release.release_id, release.info["tijd"], release.info.get("git_commit")])
         con.execute("comment on table release_info is 'The release this catalog shows.'")
+        con.execute("checkpoint")
+    with tmp.open("rb") as f:
+        os.fsync(f.fileno())
+    if intern:
+        restrict(config, tmp)
+    else:
+        os.chmod(tmp, 0o644)
+    return tmp
+
+
+def activate(config: Config, release_id: str) -> None:
+    """Make a release current: write both catalogs under temporary names, then rename each over the old one
+    (the internal catalog first, the readers' catalog last: the public one names the current release)."""
+    release = read_release(config, release_id)
+    intern_tmp = _write_catalog(config, release, catalog_path(config, intern=True), intern=True)
+    openbaar_tmp = _write_catalog(config, release, catalog_path(config), intern=False)
     _crash_point(config, "catalogus_klaar")
-    os.replace(tmp, catalog_path(config))
+    os.replace(intern_tmp, catalog_path(config, intern=True))
+    os.replace(openbaar_tmp, catalog_path(config))
     _fsync_dir(config.marts_dir)
     _crash_point(config, "na_wissel")
 
 
-def freeze(config: Config, kwartaal: str) -> str:
-    """Mark the current release as the official figures of a quarter (e.g. 2025KW3 or 2025KW03)."""
+def _quarter_code(kwartaal: str) -> str:
     import re
 
     match = re.fullmatch(r"(\d{4})KW0?([1-4])", kwartaal.strip().upper())
     if not match:
         raise PublishError(f"'{kwartaal}' is not a quarter: use e.g. 2025KW3 or 2025KW03.")
-    code = f"{match[1]}KW0{match[2]}"
+    return f"{match[1]}KW0{match[2]}"
+
+
+def _quarter_complete(release: Release, code: str) -> bool:
+    """Whether the release holds the quarter as complete in the data (every day covered by a delivery)."""
+    mart = release.info["marts"].get("hermelding_regio_periode_openbaar")
+    if not mart:
+        return False
+    with duckdb.connect() as con:
+        return bool(con.execute(
+            f"select coalesce(bool_and(periode_compleet), false) from read_parquet("
+            f"{_sql_literal(str(release.pad / mart['bestand']))}) where periode = ? and regiotype = 'vt_regio'",
+            [code]).fetchone()[0])
+
+
+def _mark_approved(config: Config, release_id: str) -> None:
+    """release.json: `vrijgegeven_voor_publicatie` is true exactly when some quarter is frozen to the release."""
+    release = read_release(config, release_id)
+    kwartalen = sorted(k for k, r in frozen_quarters(config).items() if r == release_id)
+    release.info["vrijgegeven_voor_publicatie"] = bool(kwartalen)
+    release.info["vrijgegeven_voor_kwartalen"] = kwartalen
+    write_atomic(release.pad / "release.json", json.dumps(release.info, indent=1, default=str))
+
+
+def _history(config: Config, handeling: str, code: str, release_id: str) -> None:
+    regel = json.dumps({"tijd": datetime.now(UTC).isoformat(timespec="seconds"), "handeling": handeling,
+                        "kwartaal": code, "release_id": release_id, "gebruiker": _user()})
+    with (config.marts_dir / FREEZE_HISTORY_FILE).open("a", encoding="utf-8") as f:
+        f.write(regel + "\n")
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def freeze(config: Config, kwartaal: str) -> str:
+    """Mark the current release as the official figures of a quarter (e.g. 2025KW3 or 2025KW03), approved
+    for publication outside the organisation. Refused for a quarter that is not complete in the data."""
+    code = _quarter_code(kwartaal)
     huidig = current_release(config)
     if not huidig:
         raise PublishError("There is no current release to freeze: run the pipeline first.")
     bestaand = frozen_quarters(config)
     if code in bestaand and bestaand[code] != huidig:
         raise PublishError(f"{code} is already frozen as release {bestaand[code]}; a frozen quarter is never "
-                             "overwritten.")
+                             "overwritten (unfreeze it first: `hermelding publiceer --ontdooi "
+                             f"{code} --bevestig`).")
+    if not _quarter_complete(read_release(config, huidig), code):
+        raise PublishError(f"{code} is not complete in the data of the current release {huidig}: every day of the "
+                           "quarter must be covered by a loaded delivery. Nothing was frozen; load the missing "
+                           "deliveries, run `hermelding draai`, then freeze.")
     bestaand[code] = huidig
     write_atomic(config.marts_dir / FREEZES_FILE, json.dumps(bestaand, indent=1, sort_keys=True))
+    _mark_approved(config, huidig)
+    _history(config, "bevroren", code, huidig)
     return huidig
 
 
-def prune_releases(config: Config) -> list[str]:
-    """Keep the newest `bewaar_releases`, the current one and every frozen one; remove the rest."""
+def unfreeze(config: Config, kwartaal: str) -> str:
+    """Undo a freeze (e.g. frozen by mistake): the quarter can be frozen again, the release may be pruned
+    again, and it is no longer approved for outside publication unless another quarter is frozen to it.
+    Recorded in bevriezingen_historie.jsonl."""
+    code = _quarter_code(kwartaal)
+    bestaand = frozen_quarters(config)
+    if code not in bestaand:
+        raise PublishError(f"{code} is not frozen (frozen: {', '.join(sorted(bestaand)) or 'none'}).")
+    release_id = bestaand.pop(code)
+    write_atomic(config.marts_dir / FREEZES_FILE, json.dumps(bestaand, indent=1, sort_keys=True))
+    if (releases_dir(config) / release_id / "release.json").exists():
+        _mark_approved(config, release_id)
+    _history(config, "ontdooid", code, release_id)
+    return release_id
+
+
+def prune_releases(config: Config, keep: str | None = None) -> list[str]:
+    """Keep the newest `bewaar_releases`, the current one, `keep` (the release that was current until this
+    publication: a long-lived reader of its files may still use it) and every frozen one; remove the rest."""
     alle = [r.release_id for r in all_releases(config)]
     behouden = set(alle[-int(config.bewaar_releases):]) | set(frozen_quarters(config).values())
     huidig = current_release(config)
-    if huidig:
-        behouden.add(huidig)
+    behouden |= {r for r in (huidig, keep) if r}
     weg = [r for r in alle if r not in behouden]
     for release_id in weg:
         shutil.rmtree(releases_dir(config) / release_id)
@@ -280,6 +483,7 @@ def release_statuses(config: Config) -> list[dict]:
         "release_id": r.release_id,
         "tijd": r.info["tijd"],
         "status": "actueel" if r.release_id == huidig else "beschikbaar",
+        "vrijgegeven": bool(r.info.get("vrijgegeven_voor_publicatie")),
         "bevroren": ", ".join(sorted(bevroren.get(r.release_id, []))),
         "git_commit": (r.info.get("git_commit") or "")[:10] + ("-dirty" if (r.info.get("git_commit") or "").endswith("-dirty") else ""),
         "rijen": sum(m["rijen"] for m in r.info["marts"].values()),

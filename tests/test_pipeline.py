@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 
 import pytest
@@ -163,7 +164,8 @@ def test_sql_reads_the_current_release(omgeving):
     assert runner.invoke(app, ["sql", "select * from bestaat_niet"]).exit_code == 2
 
 
-COMMANDS = ["genereer", "inlezen", "bouw", "draai", "serveer", "status", "releases", "terugzetten", "publiceer", "sql"]
+COMMANDS = ["genereer", "inlezen", "bouw", "draai", "serveer", "status", "releases", "terugzetten", "publiceer", "sql",
+            "documentatie"]
 
 
 @pytest.mark.parametrize("commando", COMMANDS)
@@ -188,3 +190,143 @@ def test_serve_without_a_server_explains_both_ways(monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     uitkomst = runner.invoke(app, ["serveer"])
     assert uitkomst.exit_code == 2 and "prefect server start" in uitkomst.output and "cron" in uitkomst.output
+
+
+# --- operator-facing behaviour: busy, nothing new, errors, rejected deliveries, missing folders --------------
+
+
+def _geen_flow_engine(monkeypatch):
+    """Make starting the Prefect flow fail loudly: what the test checks must be decided before it."""
+    def weigeren(config):
+        raise AssertionError("the flow engine was started")
+
+    monkeypatch.setattr(nightly, "flows_module", weigeren)
+
+
+def test_a_busy_run_is_refused_before_prefect_starts_in_one_line(omgeving, monkeypatch):
+    _geen_flow_engine(monkeypatch)
+    with pipeline_lock(omgeving):
+        uitkomst = runner.invoke(app, ["draai", "--stil"])
+    assert uitkomst.exit_code == 3, uitkomst.output
+    assert len(uitkomst.output.strip().splitlines()) == 1 and "busy" in uitkomst.output
+
+
+def test_nothing_new_is_decided_before_prefect_starts_and_reported_in_the_summary(omgeving, monkeypatch):
+    eerste = flows.nachtelijke_run()
+    _geen_flow_engine(monkeypatch)
+    uitkomst = runner.invoke(app, ["draai", "--stil"])
+    assert uitkomst.exit_code == 0, uitkomst.output
+    laatste = json.loads(last_run_path(omgeving).read_text())
+    assert laatste["status"] == "niets_nieuw" and laatste["release_id"] == eerste.release_id
+
+
+def test_the_flow_run_inside_the_commands_lock_does_not_wait_for_itself(omgeving):
+    from hermelding.state import hold_for_process
+
+    with hold_for_process(omgeving):
+        resultaat = flows.nachtelijke_run()
+    assert resultaat.status == "gepubliceerd"
+
+
+def test_a_rejected_delivery_stays_listed_in_status_until_it_is_replaced(omgeving):
+    cfg = omgeving
+    map_ = cfg.raw_dir / "VT02_2024HJ01"
+    map_.mkdir()
+    (map_ / "meldingen.csv").write_text("melding_id\nM1\n")
+    assert runner.invoke(app, ["draai", "--stil"]).exit_code == 1
+    assert runner.invoke(app, ["draai", "--stil"]).exit_code == 0  # nothing new: the rejection is not retried
+    status = runner.invoke(app, ["status"], env={"COLUMNS": "300"})
+    assert status.exit_code == 0
+    regel = next(r for r in status.output.splitlines() if "VT02_2024HJ01" in r)
+    assert regel.startswith("Rejected") and "bestand_ontbreekt" in regel
+    shutil.rmtree(map_)
+    assert "VT02_2024HJ01" not in runner.invoke(app, ["status"], env={"COLUMNS": "300"}).output
+
+
+@pytest.mark.parametrize("commando", ["draai", "inlezen", "status"])
+def test_a_missing_raw_dir_is_an_error_not_nothing_waiting(omgeving, monkeypatch, tmp_path, commando):
+    monkeypatch.setenv("HERMELDING_RAW_DIR", str(tmp_path / "bestaat_niet"))
+    uitkomst = runner.invoke(app, [commando], env={"COLUMNS": "300"})
+    assert uitkomst.exit_code == 2 and "raw_dir" in uitkomst.output and "does not exist" in uitkomst.output
+
+
+def test_status_while_an_ingest_writes_the_warehouse_says_busy(omgeving):
+    import subprocess
+    import sys
+
+    flows.nachtelijke_run()
+    schrijver = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('klaar', flush=True); "
+         "sys.stdin.read()", str(omgeving.warehouse)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert schrijver.stdout.readline().strip() == "klaar"
+        uitkomst = runner.invoke(app, ["status"], env={"COLUMNS": "300"})
+    finally:
+        schrijver.communicate("", timeout=60)
+    assert uitkomst.exit_code == 0, uitkomst.output
+    assert "unknown now" in uitkomst.output and "being written" in uitkomst.output
+    assert "Current release: " in uitkomst.output and "Traceback" not in uitkomst.output
+
+
+def test_a_permission_error_is_one_line_exit_2_with_the_traceback_in_a_log(omgeving, monkeypatch):
+    import errno
+    import re
+    from pathlib import Path
+
+    def alleen_lezen(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(omgeving.marts_dir / "releases"))
+
+    monkeypatch.setattr(pub, "publish_build", alleen_lezen)
+    uitkomst = runner.invoke(app, ["draai", "--stil"])
+    assert uitkomst.exit_code == 2, uitkomst.output
+    assert len(uitkomst.output.strip().splitlines()) == 1 and "Permission denied" in uitkomst.output
+    log = Path(re.search(r"traceback: (\S+\.log)", uitkomst.output)[1])
+    assert log.parent == omgeving.warehouse.parent / "logs" and "Traceback" in log.read_text()
+    assert json.loads(last_run_path(omgeving).read_text())["status"] == "mislukt"
+
+
+def test_permission_and_read_only_errors_are_not_retried():
+    import errno
+
+    class Toestand:
+        def __init__(self, fout):
+            self.fout = fout
+
+        def result(self):
+            raise self.fout
+
+    for code in (errno.EACCES, errno.EROFS, errno.ENOSPC):
+        assert not flows.transient(None, None, Toestand(OSError(code, "nee")))
+    assert flows.transient(None, None, Toestand(OSError(errno.EIO, "I/O error")))
+
+
+def test_an_unexpected_error_is_exit_4_with_a_log_not_a_traceback(omgeving, monkeypatch):
+    def kapot(config):
+        raise KeyError("release.json mist een veld")
+
+    monkeypatch.setattr(pub, "release_statuses", kapot)
+    uitkomst = runner.invoke(app, ["releases"])
+    assert uitkomst.exit_code == 4
+    assert "INTERNAL ERROR" in uitkomst.output and ".log" in uitkomst.output and "Traceback" not in uitkomst.output
+
+
+def test_serve_with_no_reachable_server_is_one_line_exit_2(monkeypatch):
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    uitkomst = runner.invoke(app, ["serveer"])
+    assert uitkomst.exit_code == 2, uitkomst.output
+    assert len(uitkomst.output.strip().splitlines()) == 1 and "No Prefect server reachable" in uitkomst.output
+
+
+def test_docs_are_generated_without_writing_the_build_database(omgeving):
+    import hashlib
+
+    from hermelding.build import build_db
+
+    flows.nachtelijke_run()
+    db = build_db(omgeving)
+    voor = hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns
+    uitkomst = runner.invoke(app, ["documentatie"])
+    assert uitkomst.exit_code == 0, uitkomst.output
+    assert (hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns) == voor
+    assert (omgeving.dbt_project_dir / "target" / "catalog.json").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -47,8 +48,10 @@ def omgeving(cfg) -> dict:
 
 
 def views(catalogus) -> dict[str, int]:
+    """Row count of every mart in a catalog (the marts are tables inside it since the catalog is self-contained)."""
     with duckdb.connect(str(catalogus), read_only=True) as con:
-        namen = con.execute("select schema_name || '.' || view_name from duckdb_views() where not internal").fetchall()
+        namen = con.execute("select schema_name || '.' || table_name from duckdb_tables() "
+                            "where not internal and table_name <> 'release_info'").fetchall()
         return {n: con.execute(f"select count(*) from {n}").fetchone()[0] for (n,) in namen}
 
 
@@ -78,9 +81,10 @@ def test_catalog_shows_the_current_release_with_dbt_docs_as_comments(project):
     assert aantallen["openbaar.hermelding_regio_periode_openbaar"] == release.info["marts"]["hermelding_regio_periode_openbaar"]["rijen"]
     manifest = json.loads((cfg.dbt_project_dir / "target" / "manifest.json").read_text())
     doc = next(n for n in manifest["nodes"].values() if n["name"] == "hermelding_regio_periode")
-    with duckdb.connect(str(catalogus), read_only=True) as con:
+    # the internal marts are documented in the internal catalog (the readers' catalog does not hold them)
+    with duckdb.connect(str(pub.catalog_path(cfg, intern=True)), read_only=True) as con:
         assert con.execute("select release_id from release_info").fetchone()[0] == release.release_id
-        commentaar = con.execute("select comment from duckdb_views() where view_name = 'hermelding_regio_periode'").fetchone()[0]
+        commentaar = con.execute("select comment from duckdb_tables() where table_name = 'hermelding_regio_periode'").fetchone()[0]
         kolom = con.execute("select comment from duckdb_columns() where table_name = 'hermelding_regio_periode' "
                             "and column_name = 'hermelding_pct'").fetchone()[0]
     assert commentaar == doc["description"].strip()
@@ -158,7 +162,7 @@ def test_killed_publication_leaves_old_or_new_release_never_a_mix(project, punt,
         assert huidig != oud.release_id
     # the current catalog is complete: every view answers and matches its release's row counts
     info = pub.read_release(cfg, huidig).info
-    aantallen = views(pub.catalog_path(cfg))
+    aantallen = views(pub.catalog_path(cfg, intern=True))  # the internal catalog holds every mart
     assert {n.split(".")[1]: a for n, a in aantallen.items()} == {k: m["rijen"] for k, m in info["marts"].items()}
     # the next run cleans up what the killed one left, and publishes normally
     pub.publish_build(cfg, db, samenvatting)
@@ -214,3 +218,190 @@ def test_implausible_change_of_a_published_period_is_a_warning_not_a_block(proje
     assert uitslag.geslaagd
     assert any("audit_plausibiliteit" in w for w in uitslag.waarschuwingen)
     assert audit(cfg, db, vorige.pad).waarschuwingen == []
+
+
+# --- the readers' catalog: self-contained, public only, and `hermelding sql` confined to it -------------
+
+
+@pytest.fixture
+def gepubliceerd(project, monkeypatch):
+    """One published release; the command line configured (HERMELDING_*) to see it."""
+    cfg, db, samenvatting = project
+    release = pub.publish_build(cfg, db, samenvatting)
+    for sleutel, waarde in omgeving(cfg).items():
+        if sleutel.startswith("HERMELDING_"):
+            monkeypatch.setenv(sleutel, waarde)
+    return cfg, release
+
+
+def test_readers_catalog_holds_only_public_marts_and_the_internal_ones_are_restricted(gepubliceerd):
+    cfg, release = gepubliceerd
+    with duckdb.connect(str(pub.catalog_path(cfg)), read_only=True) as con:
+        schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+        assert con.execute("select count(*) from duckdb_views() where not internal").fetchone()[0] == 0
+    assert schemas == {"openbaar", "main"}  # main: release_info
+    # no intern_groep configured: the owner only
+    assert oct(pub.catalog_path(cfg, intern=True).stat().st_mode & 0o777) == "0o600"
+    assert oct((release.pad / "intern").stat().st_mode & 0o777) == "0o700"
+    assert {oct(p.stat().st_mode & 0o777) for p in (release.pad / "intern").iterdir()} == {"0o600"}
+    assert oct(pub.catalog_path(cfg).stat().st_mode & 0o777) == "0o644"
+    assert "intern.melding_classificatie" in views(pub.catalog_path(cfg, intern=True))
+
+
+def test_intern_groep_owns_the_internal_data(project):
+    import grp
+
+    cfg, db, samenvatting = project
+    groep = grp.getgrgid(os.getgid()).gr_name
+    release = pub.publish_build(cfg.with_overrides(intern_groep=groep), db, samenvatting)
+    assert pub.catalog_path(cfg, intern=True).stat().st_gid == os.getgid()
+    assert all(p.stat().st_gid == os.getgid() for p in (release.pad / "intern").iterdir())
+    assert oct(pub.catalog_path(cfg, intern=True).stat().st_mode & 0o777) == "0o640"
+    assert oct((release.pad / "intern").stat().st_mode & 0o777) == "0o750"
+    with pytest.raises(pub.PublishError, match="intern_groep"):
+        pub.publish_build(cfg.with_overrides(intern_groep="geen_groep_die_bestaat"), db, samenvatting)
+
+
+def test_the_catalog_keeps_working_after_data_marts_is_moved(gepubliceerd, tmp_path):
+    cfg, _ = gepubliceerd
+    verhuisd = tmp_path / "elders"
+    shutil.copytree(cfg.marts_dir, verhuisd)
+    shutil.rmtree(cfg.marts_dir)
+    nieuw = cfg.with_overrides(marts_dir=str(verhuisd))
+    frame = pub.query_catalog(nieuw, "select count(*) as n from openbaar.hermelding_regio_periode_openbaar")
+    assert frame.n.iloc[0] > 0
+
+
+ONTSNAPPINGEN = [
+    "select * from read_csv('/etc/passwd')",
+    "select * from read_text('/etc/hostname')",
+    "copy (select 1) to '{tmp}/uit.csv'",
+    "export database '{tmp}/export'",
+    "attach '{warehouse}' as w",
+    "select 1; select * from read_csv('/etc/passwd')",
+    "install httpfs",
+    "load httpfs",
+    "set enable_external_access = true",
+    "select * from 'https://example.org/x.parquet'",
+]
+
+
+@pytest.mark.parametrize("query", ONTSNAPPINGEN)
+def test_sql_reads_the_catalog_and_nothing_else(gepubliceerd, tmp_path, query):
+    from typer.testing import CliRunner
+
+    from hermelding.cli import app
+
+    cfg, _ = gepubliceerd
+    uitkomst = CliRunner().invoke(app, ["sql", query.format(tmp=tmp_path, warehouse=cfg.warehouse)],
+                                  env={"COLUMNS": "300"})
+    assert uitkomst.exit_code == 2, uitkomst.output
+    assert "root:" not in uitkomst.output and "Traceback" not in uitkomst.output
+    assert any(w in uitkomst.output for w in ("nothing else", "One statement", "Only a query"))
+    assert not (tmp_path / "uit.csv").exists() and not (tmp_path / "export").exists()
+
+
+def test_internal_marts_need_intern_and_read_access(gepubliceerd, monkeypatch):
+    from typer.testing import CliRunner
+
+    from hermelding.cli import app
+
+    cfg, _ = gepubliceerd
+    runner = CliRunner()
+    query = "select count(*) as n from intern.melding_classificatie"
+    zonder = runner.invoke(app, ["sql", query], env={"COLUMNS": "300"})
+    assert zonder.exit_code == 2 and "--intern" in zonder.output
+    met = runner.invoke(app, ["sql", "--csv", "--intern", query])
+    assert met.exit_code == 0 and int(met.output.strip().splitlines()[1]) > 0
+    # a user outside owner and intern_groep (simulated: root may read anything)
+    monkeypatch.setattr(pub.os, "access", lambda pad, modus: False)
+    geweigerd = runner.invoke(app, ["sql", "--intern", query], env={"COLUMNS": "300"})
+    assert geweigerd.exit_code == 2 and "may not read the internal catalog" in geweigerd.output
+
+
+# --- stale builds, freezing, retention -------------------------------------------------------------------
+
+
+def test_a_build_of_an_older_state_is_not_published(gebouwd, schone_set, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from hermelding.cli import app
+    from hermelding.nightly import audit_and_publish
+    from hermelding.state import StaleBuild, build_state_path, fingerprint
+
+    bron_cfg, db, _ = gebouwd
+    cfg = bron_cfg.with_overrides(warehouse=str(tmp_path / "wh" / "warehouse.duckdb"),
+                                  build_dir=str(tmp_path / "build"), marts_dir=str(tmp_path / "marts"),
+                                  raw_dir=str(tmp_path / "raw"))
+    (tmp_path / "wh").mkdir()
+    shutil.copy(bron_cfg.warehouse, cfg.warehouse)
+    shutil.copytree(bron_cfg.raw_dir, cfg.raw_dir)
+    kopie = cfg.build_dir / db.name
+    cfg.build_dir.mkdir()
+    shutil.copy(db, kopie)
+    shutil.copy(build_state_path(db), build_state_path(kopie))
+    assert json.loads(build_state_path(kopie).read_text())["vingerafdruk"] == fingerprint(cfg)
+    # a new delivery is loaded, but not built
+    kopieer_leveringen(schone_set[0], cfg, {"VT02_2024HJ01"})
+    ingest(cfg)
+    with pytest.raises(StaleBuild, match="hermelding bouw"):
+        audit_and_publish(cfg, kopie, fingerprint(cfg))
+    for sleutel, waarde in omgeving(cfg).items():
+        if sleutel.startswith("HERMELDING_"):
+            monkeypatch.setenv(sleutel, waarde)
+    uitkomst = CliRunner().invoke(app, ["publiceer"], env={"COLUMNS": "300"})
+    assert uitkomst.exit_code == 2 and "hermelding bouw" in uitkomst.output
+    assert pub.current_release(cfg) is None
+    # a build that was killed or failed has no record of its state: refused as well
+    build_state_path(kopie).unlink()
+    with pytest.raises(StaleBuild, match="no record"):
+        audit_and_publish(cfg, kopie, fingerprint(cfg))
+
+
+def test_only_a_frozen_complete_quarter_is_approved_for_outside_publication(project):
+    cfg, db, samenvatting = project
+    release = pub.publish_build(cfg, db, samenvatting)
+    assert pub.read_release(cfg, release.release_id).info["vrijgegeven_voor_publicatie"] is False
+    with pytest.raises(pub.PublishError, match="not complete"):
+        pub.freeze(cfg, "2030KW1")
+    assert pub.frozen_quarters(cfg) == {}
+    pub.freeze(cfg, "2023KW4")
+    info = pub.read_release(cfg, release.release_id).info
+    assert info["vrijgegeven_voor_publicatie"] is True and info["vrijgegeven_voor_kwartalen"] == ["2023KW04"]
+    assert pub.unfreeze(cfg, "2023KW4") == release.release_id
+    assert pub.frozen_quarters(cfg) == {}
+    assert pub.read_release(cfg, release.release_id).info["vrijgegeven_voor_publicatie"] is False
+    historie = [json.loads(r) for r in (cfg.marts_dir / pub.FREEZE_HISTORY_FILE).read_text().splitlines()]
+    assert [h["handeling"] for h in historie] == ["bevroren", "ontdooid"]
+
+
+def test_unfreezing_from_the_command_line_needs_confirmation(gepubliceerd):
+    from typer.testing import CliRunner
+
+    from hermelding.cli import app
+
+    cfg, release = gepubliceerd
+    runner = CliRunner()
+    assert runner.invoke(app, ["publiceer", "--bevries", "2030KW1"]).exit_code == 2
+    assert runner.invoke(app, ["publiceer", "--bevries", "2023KW4"]).exit_code == 0
+    zonder = runner.invoke(app, ["publiceer", "--ontdooi", "2023KW4"], env={"COLUMNS": "300"})
+    assert zonder.exit_code == 2 and "--bevestig" in zonder.output
+    assert pub.frozen_quarters(cfg) == {"2023KW04": release.release_id}
+    assert runner.invoke(app, ["publiceer", "--ontdooi", "2023KW4", "--bevestig"]).exit_code == 0
+    assert pub.frozen_quarters(cfg) == {}
+
+
+def test_pruning_keeps_the_previous_release_until_the_next_publication(project):
+    cfg, db, samenvatting = project
+    cfg = cfg.with_overrides(bewaar_releases=1)
+    a = pub.publish_build(cfg, db, samenvatting).release_id
+    b = pub.publish_build(cfg, db, samenvatting).release_id
+    assert [r.release_id for r in pub.all_releases(cfg)] == [a, b]  # a reader of a's files may still be busy
+    c = pub.publish_build(cfg, db, samenvatting).release_id
+    assert [r.release_id for r in pub.all_releases(cfg)] == [b, c]
+
+
+def test_audit_refuses_a_public_release_that_is_mostly_suppressed(gebouwd):
+    cfg, db, _ = gebouwd
+    uitslag = audit(cfg.with_overrides(max_aandeel_onderdrukt=0.01), db)
+    assert not uitslag.geslaagd and any("audit_omvang" in k for k in uitslag.kritiek)
