@@ -13,10 +13,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
-## demo: generate the Drenthe demo deliveries and run the whole nightly flow once on them
+## demo: generate the Drenthe demo deliveries, run the whole nightly flow once on them, write the quarterly report
 demo: $(STAMP)
 	$(BIN)/hermelding genereer --regio VT02 --van 2019 --tot 2025 --periode halfjaar --seed 1 --uit data/raw
 	$(BIN)/hermelding draai
+	$(BIN)/hermelding rapport
 
 ## test: lint, then the whole test suite
 test: $(STAMP)

@@ -163,7 +163,8 @@ def test_sql_reads_the_current_release(omgeving):
     assert runner.invoke(app, ["sql", "select * from bestaat_niet"]).exit_code == 2
 
 
-COMMANDS = ["genereer", "inlezen", "bouw", "draai", "serveer", "status", "releases", "terugzetten", "publiceer", "sql"]
+COMMANDS = ["genereer", "inlezen", "bouw", "draai", "serveer", "status", "releases", "terugzetten", "publiceer", "sql",
+            "rapport"]
 
 
 @pytest.mark.parametrize("commando", COMMANDS)
