@@ -42,3 +42,22 @@ def test_notebook_executes_against_the_demo_release(pad, demo_release, monkeypat
     from hermelding.publish import current_release
 
     assert f"Release {current_release(demo_release)}" in tekst  # it read the demo release, not another one
+
+
+def test_report_and_every_notebook_are_dbt_exposures_of_the_marts_they_read():
+    import re
+
+    import yaml
+
+    from hermelding import report
+
+    exposures = yaml.safe_load((REPO / "dbt_project" / "models" / "exposures.yml").read_text())["exposures"]
+    refs = {e["name"]: set(re.findall(r"ref\('(\w+)'\)", " ".join(e["depends_on"]))) for e in exposures}
+    beschreven = " ".join(e["description"] for e in exposures)
+    assert all(pad.name in beschreven for pad in NOTEBOOKS)
+    assert {report.HERMELDING, report.COHORT, report.INTERGENERATIONEEL} <= refs["kwartaalrapport"]
+    for pad in NOTEBOOKS:
+        naam = next(e["name"] for e in exposures if pad.name in e["description"])
+        bron = " ".join(c.source for c in nbformat.read(pad, as_version=4).cells if c.cell_type == "code")
+        gelezen = set(re.findall(r"\b(\w+_openbaar|melding_classificatie|dim_gemeente)\b", bron))
+        assert gelezen <= refs[naam], f"{pad.name} reads {gelezen - refs[naam]} without declaring it"
