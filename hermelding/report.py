@@ -286,6 +286,11 @@ def getal(waarde, decimalen: int = 0) -> str:
     return tekst.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
+def _pct(waarde) -> str:
+    tekst = getal(waarde, 1)
+    return tekst if tekst == ONDERDRUKT else f"{tekst}%"
+
+
 def interval(onder, boven) -> str:
     if onder is None or boven is None or pd.isna(onder) or pd.isna(boven):
         return ONDERDRUKT
@@ -555,10 +560,10 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
         "‘Volledigheid van de gegevens’).</p>")
     kop_html = f"""
 <div class="kop">
- <div><span class="getal">{getal(k['pct'], 1)}%</span>hermelding in {_e(periode_naam(data.kwartaal))}
+ <div><span class="getal">{_pct(k['pct'])}</span>hermelding in {_e(periode_naam(data.kwartaal))}
    <br><span class="klein">95%-interval {interval(k['ci_onder'], k['ci_boven'])}</span></div>
  <div><span class="getal">{verschil}</span>procentpunt t.o.v. {_e(periode_naam(k['vorig_kwartaal']))}
-   ({getal(k['vorig_pct'], 1)}%)<br><span class="klein">verschil {oordeel}</span></div>
+   ({_pct(k['vorig_pct'])})<br><span class="klein">verschil {oordeel}</span></div>
  <div><span class="getal">{getal(k['meldingen'])}</span>meldingen ontvangen
    <br><span class="klein">waarvan {getal(k['hermelding'])} hermeldingen (afgerond op 5)</span></div>
 </div>{terugkijk_noot}"""

@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -170,9 +169,9 @@ def test_html_renders_in_headless_chromium_with_every_chart_loaded(rapport, tmp_
         grijs = beeld.convert("L")
         donker = sum(grijs.histogram()[:128]) / (grijs.width * grijs.height)
     assert grijs.width == 1100 and 0.01 < donker < 0.5  # text and charts drawn, not a blank or black page
-    bewaard = Path(os.environ.get("HERMELDING_SCREENSHOT_DIR", tmp_path))
+    bewaard = REPO / "build" / "schermafdrukken"  # kept for people and CI artefacts (build/ is not committed)
     bewaard.mkdir(parents=True, exist_ok=True)
-    shutil.copy(schermafdruk, bewaard / "rapport.png")
+    shutil.copy(schermafdruk, bewaard / f"rapport_{KWARTAAL}.png")
 
 
 def test_report_from_the_frozen_release_when_a_newer_one_is_current(demo_release, tmp_path):
@@ -220,3 +219,13 @@ def test_release_json_counts_loaded_and_quarantined_rows_per_delivery(fouten_set
             "group by levering_id").fetchall())
     assert invoer and all((i["rijen_geladen"], i["rijen_quarantaine"]) == verwacht[i["levering_id"]] for i in invoer)
     assert any(i["rijen_quarantaine"] > 0 for i in invoer)
+
+
+def test_report_needs_no_internal_table(demo_release, tmp_path):
+    cfg = kopieer_marts(demo_release, tmp_path)
+    release = open_release(root=cfg, intern=True)
+    for naam in release.tables():
+        if release.info["marts"][naam]["map"] != "openbaar":
+            release.file(naam).unlink()
+    res = make_report(cfg, "2025KW3")
+    assert res.html.is_file() and res.excel.is_file()
