@@ -249,16 +249,17 @@ def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None
         if kolom not in leveringen:
             leveringen[kolom] = pd.NA
     onderdrukking = release.sql(f"""
-        select 'Hermelding (D1)' as tabel, hermelding_pct_vlag as reden, count(*) as cellen
+        select 'Hermelding (D1): aantal hermeldingen' as tabel, hermelding_vlag as reden, count(*) as cellen
         from {HERMELDING} where regiocode in (select unnest(?::varchar[])) and periode in (select unnest(?::varchar[]))
-            and hermelding_pct_vlag is not null group by all
+            and hermelding_vlag is not null group by all
         union all
-        select 'Cohorten (D2, D3, D4b)', cumulatief_pct_vlag, count(*) from {COHORT}
-        where periodesoort = 'halfjaar' and cumulatief_pct_vlag is not null
+        select 'Cohorten (D2, D3, D4b): aantal gebeurtenissen', aantal_gebeurtenissen_vlag, count(*) from {COHORT}
+        where periodesoort = 'halfjaar' and aantal_gebeurtenissen_vlag is not null
             and regiocode in (select unnest(?::varchar[])) group by all
         union all
-        select 'Intergenerationeel (D4a)', eerder_als_minderjarige_pct_vlag, count(*) from {INTERGENERATIONEEL}
-        where periodesoort = 'halfjaar' and eerder_als_minderjarige_pct_vlag is not null
+        select 'Intergenerationeel (D4a): eerder als minderjarige', eerder_als_minderjarige_vlag, count(*)
+        from {INTERGENERATIONEEL}
+        where periodesoort = 'halfjaar' and eerder_als_minderjarige_vlag is not null
             and regiocode in (select unnest(?::varchar[])) group by all
         order by 1, 2
     """, [trend.regiocode.unique().tolist(), kwartalen, trend.regiocode.unique().tolist(),
@@ -714,7 +715,8 @@ het verschijnsel toeneemt.</p>
 <p>Om te voorkomen dat iemand in de cijfers herkenbaar is, zijn alle aantallen afgerond op veelvouden van 5 en
 worden kleine aantallen niet getoond. Een punt “.” betekent, zoals in CBS-tabellen: dit cijfer wordt niet
 gepubliceerd. De reden staat in de openbare tabellen in de kolom *_vlag:</p><ul>{vlaggen}</ul>
-<p>Een punt betekent dus <em>niet</em> dat het aantal nul is. Onderdrukte cellen in de figuren van deze rapportage:</p>
+<p>Een punt betekent dus <em>niet</em> dat het aantal nul is. Percentages die op een onderdrukt aantal steunen,
+zijn ook onderdrukt. Onderdrukte aantallen in de tabellen van deze rapportage (regio en gemeenten):</p>
 {onderdrukt_tabel}</section>
 
 <section><h2>Volledigheid van de gegevens</h2>
