@@ -767,8 +767,14 @@ def _sheet(wb, titel: str, koppen: list[str], rijen: list[list], formaten: dict[
                 cel.alignment = Alignment(horizontal="right")
             elif j - 1 in formaten:
                 cel.number_format = formaten[j - 1]
+            elif isinstance(waarde, bool) or not isinstance(waarde, int | float):
+                if isinstance(waarde, str) and len(waarde) > 60:
+                    cel.alignment = Alignment(wrap_text=True, vertical="top")
+            else:
+                cel.number_format = "#,##0" if isinstance(waarde, int) else "0.0"
     for j, kop in enumerate(koppen, 1):
-        ws.column_dimensions[get_column_letter(j)].width = max(10, min(40, len(kop) + 2))
+        langste = max([len(kop) + 2] + [len(str(r[j - 1])) for r in rijen if j - 1 < len(r)])
+        ws.column_dimensions[get_column_letter(j)].width = max(10, min(70, langste))
     ws.freeze_panes = ws.cell(start + 1, 1)
     if rijen:
         ws.auto_filter.ref = f"A{start}:{get_column_letter(len(koppen))}{start + len(rijen)}"
@@ -795,7 +801,7 @@ def write_excel(data: ReportData, pad: Path) -> None:
         ["Volledige terugkijkperiode", _janee(k["volledige_terugkijk"])],
         ["Release", data.release.release_id], ["Release gepubliceerd (UTC)", data.release.tijd],
         ["Release bevroren voor dit kwartaal", _janee(data.bevroren)],
-    ], {1: "#,##0.0"})
+    ])
     t = data.trend
     _sheet(wb, "D1 Hermelding", ["Soort", "Regiocode", "Regio / gemeente", "Kwartaal", "Meldingen", "Hermeldingen",
                                  "Hermelding %", "95%-interval ondergrens", "95%-interval bovengrens",
@@ -847,6 +853,7 @@ def write_excel(data: ReportData, pad: Path) -> None:
            f"Gegevens vanaf {data.gegevens_begin:%d-%m-%Y}; terugkijkperiode hermelding: "
            f"{_lookback_tekst(data.lookback_maanden)}. Perioden zonder volledige terugkijkperiode staan in "
            "'D1 Hermelding' met 'nee'.")
+    wb.move_sheet("D4a Intergenerationeel", offset=-1)  # D4a before D4b
     for ws in wb.worksheets:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
     wb.properties.title = f"Hermelding {data.regionaam} {data.kwartaal}"
