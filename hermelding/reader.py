@@ -17,7 +17,8 @@ What it reads: a release folder (`<marts_dir>/releases/<id>/`, through the `mart
 release.json: `map` and `bestand`) and `<marts_dir>/bevriezingen.json` (quarter -> frozen release). Which
 release is current is asked of `hermelding.publish.current_release`. It never opens the warehouse or the
 build database, and it never writes: releases are immutable and `sql` runs on an in-memory DuckDB whose
-views read that release's Parquet files. Unknown fields in release.json are ignored, so a newer release
+views read that release's Parquet files; such a query can touch no other file (DuckDB's external access
+is switched off except for the visible files, and locked). Unknown fields in release.json are ignored, so a newer release
 format keeps working as long as the `marts` entries do.
 """
 
@@ -110,6 +111,13 @@ class ReleaseView:
                 pad = str(self.file(naam)).replace("'", "''")
                 con.execute(f"create view {schema}.{naam} as select * from read_parquet('{pad}')")
             con.execute(f"set search_path = '{','.join(schemas)}'")
+            # Read-only and no further than this view: the visible Parquet files are the only paths a query
+            # may touch (no other file, no writes elsewhere, no internal file from a public view), and the
+            # query cannot switch that off again.
+            bestanden = ", ".join("'" + str(self.file(naam)).replace("'", "''") + "'" for naam in self._marts())
+            con.execute(f"set allowed_paths = [{bestanden}]")
+            con.execute("set enable_external_access = false")
+            con.execute("set lock_configuration = true")
             self._con = con
         return self._con
 

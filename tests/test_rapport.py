@@ -169,6 +169,11 @@ def test_html_renders_in_headless_chromium_with_every_chart_loaded(rapport, tmp_
         grijs = beeld.convert("L")
         donker = sum(grijs.histogram()[:128]) / (grijs.width * grijs.height)
     assert grijs.width == 1100 and 0.01 < donker < 0.5  # text and charts drawn, not a blank or black page
+    pdf = tmp_path / "rapport.pdf"  # printable: the browser's print to PDF gives an A4 document of several pages
+    subprocess.run([browser, *vlaggen, f"--user-data-dir={tmp_path / 'profiel3'}", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", url], capture_output=True, timeout=180, check=True)
+    inhoud = pdf.read_bytes()
+    assert inhoud.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", inhoud)) >= 3
     bewaard = REPO / "build" / "schermafdrukken"  # kept for people and CI artefacts (build/ is not committed)
     bewaard.mkdir(parents=True, exist_ok=True)
     shutil.copy(schermafdruk, bewaard / f"rapport_{KWARTAAL}.png")

@@ -110,3 +110,15 @@ def test_unknown_release_lists_the_existing_ones(demo_release):
 
 def test_a_marts_folder_can_be_given_as_root(demo_release):
     assert open_release(root=demo_release.marts_dir).release_id == pub.current_release(demo_release)
+
+
+def test_sql_cannot_reach_other_files_or_write(demo_release, tmp_path):
+    release = open_release(root=demo_release)
+    intern = open_release(root=demo_release, intern=True).file("melding_classificatie")
+    for query in (f"select count(*) from read_parquet('{intern}')",
+                  f"copy (select 1 as a) to '{tmp_path / 'uit.csv'}'",
+                  "set enable_external_access = true"):
+        with pytest.raises(duckdb.Error):
+            release.sql(query)
+    assert not (tmp_path / "uit.csv").exists()
+    assert release.sql("select count(*) from dim_gemeente").iloc[0, 0] > 0
