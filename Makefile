@@ -38,5 +38,5 @@ constraints: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # Tested versions: `make` installs with `-c constraints.txt` so a fresh clone gets what CI tested.\n# Regenerate after changing pyproject.toml: make constraints' > constraints.txt
 
 clean:
-	rm -rf data/warehouse data/grondwaarheid data/marts/releases data/marts/*.duckdb
+	rm -rf data/warehouse data/grondwaarheid data/marts/releases data/marts/rapporten data/marts/*.duckdb
 	find data/raw -mindepth 1 -maxdepth 1 -type d ! -name referentie -exec rm -rf {} +
