@@ -13,10 +13,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
-## demo: generate the Drenthe demo deliveries and run the whole nightly flow once on them
+## demo: generate the Drenthe demo deliveries, run the whole nightly flow once on them, write the quarterly report
 demo: $(STAMP)
 	$(BIN)/hermelding genereer --regio VT02 --van 2019 --tot 2025 --periode halfjaar --seed 1 --uit data/raw
 	$(BIN)/hermelding draai
+	$(BIN)/hermelding rapport
 
 ## test: lint, then the whole test suite
 test: $(STAMP)
@@ -37,5 +38,5 @@ constraints: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # Tested versions: `make` installs with `-c constraints.txt` so a fresh clone gets what CI tested.\n# Regenerate after changing pyproject.toml: make constraints' > constraints.txt
 
 clean:
-	rm -rf data/warehouse data/grondwaarheid data/marts/releases data/marts/*.duckdb
+	rm -rf data/warehouse data/grondwaarheid data/marts/releases data/marts/rapporten data/marts/*.duckdb
 	find data/raw -mindepth 1 -maxdepth 1 -type d ! -name referentie -exec rm -rf {} +

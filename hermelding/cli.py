@@ -539,6 +539,36 @@ def publiceer(
                       f"to approve it for outside publication). Data Docs: {uitslag.data_docs}")
 
 
+@command("rapport")
+def rapport(
+    kwartaal: Annotated[str | None, typer.Option(help="Quarter, e.g. 2025KW3 or 2025KW03 (default: the latest complete quarter).")] = None,
+    regio: Annotated[str | None, typer.Option(help="Veilig Thuis region code, when the release holds several.")] = None,
+    release: Annotated[str | None, typer.Option(help="Use this release instead of the one frozen for the quarter.")] = None,
+) -> None:
+    """Write the quarterly report: a self-contained Dutch HTML file and an Excel workbook, public figures only.
+
+    From the release frozen for the quarter (`publiceer --bevries`), else the current release (the report
+    says so on its first page). Output: <marts_dir>/rapporten/<quarter>/.
+
+    Example: [bold]hermelding rapport --kwartaal 2025KW3[/bold]
+    """
+    from hermelding.reader import ReleaseNotFound
+    from hermelding.report import ReportError, make_report
+
+    config = _config()
+    try:
+        resultaat = make_report(config, kwartaal, regio, release)
+    except (ReportError, ReleaseNotFound) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_INVOER) from None
+    if not resultaat.bevroren:
+        err.print(f"[yellow]note[/yellow] no release is frozen for {resultaat.kwartaal}: the report uses release "
+                  f"{resultaat.release_id} and says so on its first page.", soft_wrap=True)
+    console.print(f"Report {resultaat.kwartaal} ({resultaat.regiocode}) from release {resultaat.release_id}:", soft_wrap=True)
+    console.print(f"  Excel: {resultaat.excel}", soft_wrap=True)
+    console.print(f"  HTML:  {resultaat.html}", soft_wrap=True)
+
+
 @command("sql")
 def sql(
     query: Annotated[str, typer.Argument(help="One read-only SQL query (select) on the current release.")],

@@ -258,12 +258,20 @@ def _model_docs(config: Config) -> dict[str, dict]:
 
 
 def _inputs(config: Config) -> list[dict]:
+    """The deliveries a release is built from, with the rows loaded and quarantined per delivery (summed over
+    its files), so that readers of the release can report data completeness without the warehouse."""
+    kolommen = ("levering_id", "regio", "periode", "inhoud_sha256", "rijen_geladen", "rijen_quarantaine")
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
         rijen = con.execute("""
-            select levering_id, regio, periode, inhoud_sha256 from ingest.leveringen
-            where is_actueel and uitkomst = 'geladen' order by regio, periode_start
+            select l.levering_id, l.regio, l.periode, l.inhoud_sha256,
+                coalesce(sum(b.rijen_geladen), 0)::bigint, coalesce(sum(b.rijen_quarantaine), 0)::bigint
+            from ingest.leveringen as l
+            left join ingest.leveringsbestanden as b on b.levering_id = l.levering_id
+            where l.is_actueel and l.uitkomst = 'geladen'
+            group by l.levering_id, l.regio, l.periode, l.inhoud_sha256, l.periode_start
+            order by l.regio, l.periode_start
         """).fetchall()
-    return [dict(zip(("levering_id", "regio", "periode", "inhoud_sha256"), r, strict=True)) for r in rijen]
+    return [dict(zip(kolommen, r, strict=True)) for r in rijen]
 
 
 def publish_build(config: Config, build_db: Path, audit_samenvatting: dict, extra: dict | None = None) -> Release:

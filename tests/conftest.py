@@ -83,3 +83,33 @@ def suite_met_extra(monkeypatch, tmp_path, suite_naam: str, expectation: dict) -
         return doel
 
     monkeypatch.setattr(gate, "suite_path", pad)
+
+
+@pytest.fixture(scope="session")
+def demo_release(schone_set, tmp_path_factory):
+    """The demo data (schone_set: Drenthe 2019-2025) ingested, built, audited and published once, as `make demo`
+    does without Prefect. Shared and read-only: a test that freezes or publishes copies it (kopieer_marts)."""
+    from hermelding.build import build
+    from hermelding.ingest import ingest
+    from hermelding.nightly import audit_and_publish
+    from hermelding.state import fingerprint
+
+    bron, _ = schone_set
+    cfg = project_config(tmp_path_factory.mktemp("demo"))
+    kopieer_leveringen(bron, cfg)
+    ingest(cfg)
+    db = build(cfg).build_db
+    uitslag, release_id = audit_and_publish(cfg, db, fingerprint(cfg))
+    assert release_id, uitslag.kritiek
+    return cfg
+
+
+def kopieer_marts(cfg, tmp: Path):
+    """A private copy of a project's published releases (and catalog), for a test that changes them."""
+    from hermelding.publish import activate, current_release
+
+    huidig = current_release(cfg)
+    shutil.copytree(cfg.marts_dir, tmp / "marts")
+    kopie = cfg.with_overrides(marts_dir=str(tmp / "marts"))
+    activate(kopie, huidig)  # the catalog's views point into the copy
+    return kopie

@@ -165,7 +165,7 @@ def test_sql_reads_the_current_release(omgeving):
 
 
 COMMANDS = ["genereer", "inlezen", "bouw", "draai", "serveer", "status", "releases", "terugzetten", "publiceer", "sql",
-            "documentatie"]
+            "documentatie", "rapport"]
 
 
 @pytest.mark.parametrize("commando", COMMANDS)

@@ -1,0 +1,236 @@
+"""The quarterly report: figures equal the public marts, Excel is typed, the HTML is offline and renders."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from datetime import date
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from hermelding import publish as pub
+from hermelding.cli import app
+from hermelding.ingest import ingest
+from hermelding.periode import parse_periode
+from hermelding.reader import open_release
+from hermelding.report import ONDERDRUKT, getal, make_report
+from tests.conftest import REPO, kopieer_leveringen, kopieer_marts, project_config
+
+KWARTAAL = "2025KW03"
+SHEETS = {"Samenvatting", "D1 Hermelding", "D1 Trechter", "D2 Herhaalde melding", "D3 Recidive pleger",
+          "D4a Intergenerationeel", "D4b Intergen. cohort", "Definities", "Datakwaliteit"}
+
+
+@pytest.fixture(scope="module")
+def rapport(demo_release, tmp_path_factory):
+    cfg = kopieer_marts(demo_release, tmp_path_factory.mktemp("rapport"))
+    return cfg, make_report(cfg, "2025KW3")
+
+
+def _public(cfg, query: str, parameters=None):
+    with open_release(root=cfg) as release:
+        return release.sql(query, parameters)
+
+
+def _rows(ws) -> list[dict]:
+    """A sheet as dicts by header (the header is the first row whose first cell is bold)."""
+    rijen = list(ws.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(ws.iter_rows()) if r[0].font.bold)
+    kop = rijen[start]
+    return [dict(zip(kop, r, strict=True)) for r in rijen[start + 1:]]
+
+
+def test_report_lands_in_the_quarter_folder_from_the_current_release(rapport):
+    cfg, res = rapport
+    assert res.kwartaal == KWARTAAL and res.html.parent == cfg.marts_dir / "rapporten" / KWARTAAL
+    assert res.html.is_file() and res.excel.is_file()
+    assert res.release_id == pub.current_release(cfg) and not res.bevroren
+    tekst = res.html.read_text(encoding="utf-8")
+    assert "geen release" in tekst and "bevroren" in tekst and res.release_id in tekst
+
+
+def test_headline_is_the_public_mart_figure_for_the_quarter(rapport):
+    cfg, res = rapport
+    mart = _public(cfg, "select * from hermelding_regio_periode_openbaar where regiotype = 'vt_regio' "
+                        "and periode in (?, ?) order by periode", ["2024KW03", KWARTAAL])
+    vorig, nu = mart.iloc[0], mart.iloc[1]
+    samenvatting = {r["Onderwerp"]: r["Waarde"] for r in _rows(load_workbook(res.excel)["Samenvatting"])}
+    assert samenvatting["Hermelding %"] == pytest.approx(nu.hermelding_pct)
+    assert samenvatting["Meldingen (afgerond op 5)"] == nu.meldingen
+    assert samenvatting["95%-interval ondergrens"] == pytest.approx(nu.hermelding_pct_ci_onder)
+    assert samenvatting["Verschil (procentpunt)"] == pytest.approx(nu.hermelding_pct - vorig.hermelding_pct)
+    tekst = res.html.read_text(encoding="utf-8")
+    assert f"{getal(nu.hermelding_pct, 1)}%</span>hermelding in 3e kwartaal 2025" in tekst
+    assert f"{getal(nu.meldingen)}</span>meldingen" in tekst
+
+
+def test_excel_has_a_sheet_per_indicator_numbers_as_numbers_and_dots_where_suppressed(rapport):
+    cfg, res = rapport
+    wb = load_workbook(res.excel)
+    assert SHEETS <= set(wb.sheetnames)
+    mart = _public(cfg, "select regiocode, periode, meldingen, hermelding_pct from hermelding_regio_periode_openbaar")
+    mart = {(r.regiocode, r.periode): r for r in mart.itertuples()}
+    rijen = _rows(wb["D1 Hermelding"])
+    assert {r["Kwartaal"] for r in rijen} == {f"{j}KW0{k}" for j, k in [(2023, 4)] + [(2024, k) for k in range(1, 5)]
+                                             + [(2025, k) for k in range(1, 4)]}
+    onderdrukt = getoond = 0
+    for r in rijen:
+        bron = mart[(r["Regiocode"], r["Kwartaal"])]
+        if bron.hermelding_pct != bron.hermelding_pct:  # NaN: suppressed in the public mart
+            assert r["Hermelding %"] == ONDERDRUKT
+            onderdrukt += 1
+        else:
+            assert isinstance(r["Hermelding %"], int | float) and r["Hermelding %"] == pytest.approx(bron.hermelding_pct)
+            getoond += 1
+        assert isinstance(r["Meldingen"], int) or r["Meldingen"] == ONDERDRUKT
+    assert onderdrukt and getoond  # the demo data has both, so both paths were checked
+    cohort = _rows(wb["D2 Herhaalde melding"])
+    assert any(r["Cumulatief %"] == ONDERDRUKT for r in cohort)
+    assert all(isinstance(r["Cumulatief %"], int | float) for r in cohort if r["Cumulatief %"] != ONDERDRUKT)
+    kwaliteit = _rows(wb["Datakwaliteit"])
+    assert all(isinstance(r["Rijen geladen"], int) and r["Rijen geladen"] > 0 for r in kwaliteit)
+    definities = {r["Definitie"] for r in _rows(wb["Definities"])}
+    assert {"eerdere_betrokkenheid", "herhaalde_melding", "recidive_pleger", "intergenerationeel"} <= definities
+
+
+def test_funnel_limits_surround_the_regional_percentage(rapport):
+    _cfg, res = rapport
+    wb = load_workbook(res.excel)
+    regio = {r["Onderwerp"]: r["Waarde"] for r in _rows(wb["Samenvatting"])}["Hermelding %"]
+    for r in _rows(wb["D1 Trechter"]):
+        if r["Meldingen"] == ONDERDRUKT:
+            continue
+        assert r["99,8%-grens onder"] <= r["95%-grens onder"] <= regio <= r["95%-grens boven"] <= r["99,8%-grens boven"]
+        if r["Hermelding %"] != ONDERDRUKT and r["95%-grens onder"] <= r["Hermelding %"] <= r["95%-grens boven"]:
+            assert r["Oordeel"] == "past bij de regio"
+
+
+def test_periods_without_a_full_lookback_are_marked(demo_release, tmp_path):
+    cfg = kopieer_marts(demo_release, tmp_path)
+    res = make_report(cfg, "2022KW2")
+    release = open_release(root=cfg)
+    begin = min(parse_periode(i["periode"]).start for i in release.info["invoer"])
+    maand = begin.year * 12 + begin.month - 1 + cfg.lookback_maanden  # D1's look-back, 36 months
+    volledig_vanaf = date(maand // 12, maand % 12 + 1, 1)
+    rijen = _rows(load_workbook(res.excel)["D1 Hermelding"])
+    assert {r["Volledige terugkijkperiode"] for r in rijen} == {"ja", "nee"}
+    for r in rijen:
+        assert (r["Volledige terugkijkperiode"] == "ja") == (parse_periode(r["Kwartaal"]).start >= volledig_vanaf)
+    tekst = res.html.read_text(encoding="utf-8")
+    assert "†" in tekst and f"{volledig_vanaf:%d-%m-%Y}" in tekst
+
+
+def test_html_is_self_contained(rapport):
+    _cfg, res = rapport
+    tekst = res.html.read_text(encoding="utf-8")
+    bronnen = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', tekst)
+    assert all(b.startswith("data:image/png;base64,") for b in bronnen) and len(bronnen) >= 6
+    assert not re.search(r"https?://|<link\b|@import|url\(", tekst)
+    assert '<html lang="nl">' in tekst and "@media print" in tekst
+
+
+def _browser() -> str | None:
+    for naam in ("chromium", "chromium-browser", "google-chrome"):
+        if pad := shutil.which(naam):
+            return pad
+    return None
+
+
+def test_html_renders_in_headless_chromium_with_every_chart_loaded(rapport, tmp_path):
+    _cfg, res = rapport
+    browser = _browser()
+    if browser is None:
+        reden = "no chromium on this machine (Debian: apt-get install chromium); .ci/run installs it"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must render the report: {reden}")
+        pytest.skip(reden)
+    vlaggen = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+    url = res.html.resolve().as_uri()
+    dom = subprocess.run([browser, *vlaggen, f"--user-data-dir={tmp_path / 'profiel1'}", "--virtual-time-budget=10000",
+                          "--dump-dom", url], capture_output=True, text=True, timeout=180, check=True).stdout
+    beelden = len(re.findall(r"<img\b", res.html.read_text(encoding="utf-8")))
+    geladen = re.search(r'<body[^>]*data-grafieken="(\d+)/(\d+)"', dom)
+    assert geladen, "the page's load script did not run"
+    assert int(geladen[1]) == int(geladen[2]) == beelden >= 6
+
+    schermafdruk = tmp_path / "rapport.png"
+    subprocess.run([browser, *vlaggen, f"--user-data-dir={tmp_path / 'profiel2'}", "--window-size=1100,2400",
+                    f"--screenshot={schermafdruk}", url], capture_output=True, timeout=180, check=True)
+    from PIL import Image
+
+    with Image.open(schermafdruk) as beeld:
+        grijs = beeld.convert("L")
+        donker = sum(grijs.histogram()[:128]) / (grijs.width * grijs.height)
+    assert grijs.width == 1100 and 0.01 < donker < 0.5  # text and charts drawn, not a blank or black page
+    pdf = tmp_path / "rapport.pdf"  # printable: the browser's print to PDF gives an A4 document of several pages
+    subprocess.run([browser, *vlaggen, f"--user-data-dir={tmp_path / 'profiel3'}", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", url], capture_output=True, timeout=180, check=True)
+    inhoud = pdf.read_bytes()
+    assert inhoud.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", inhoud)) >= 3
+    bewaard = REPO / "build" / "schermafdrukken"  # kept for people and CI artefacts (build/ is not committed)
+    bewaard.mkdir(parents=True, exist_ok=True)
+    shutil.copy(schermafdruk, bewaard / f"rapport_{KWARTAAL}.png")
+
+
+def test_report_from_the_frozen_release_when_a_newer_one_is_current(demo_release, tmp_path):
+    cfg = kopieer_marts(demo_release, tmp_path)
+    bevroren = pub.freeze(cfg, KWARTAAL)
+    nieuw = "29991231T000000000000Z"
+    shutil.copytree(pub.releases_dir(cfg) / bevroren, pub.releases_dir(cfg) / nieuw)
+    info_pad = pub.releases_dir(cfg) / nieuw / "release.json"
+    info_pad.write_text(json.dumps(json.loads(info_pad.read_text()) | {"release_id": nieuw}))
+    pub.activate(cfg, nieuw)
+    res = make_report(cfg, "2025KW3")
+    assert res.bevroren and res.release_id == bevroren
+    tekst = res.html.read_text(encoding="utf-8")
+    assert "<b>bevroren</b>" in tekst and bevroren in tekst and nieuw not in tekst
+    ander = make_report(cfg, "2025KW2")
+    assert not ander.bevroren and ander.release_id == nieuw
+
+
+def test_command_line_prints_the_paths_and_refuses_a_bad_quarter(demo_release, tmp_path, monkeypatch):
+    cfg = kopieer_marts(demo_release, tmp_path)
+    monkeypatch.setenv("HERMELDING_ROOT", str(REPO))
+    monkeypatch.setenv("HERMELDING_MARTS_DIR", str(cfg.marts_dir))
+    runner = CliRunner()
+    goed = runner.invoke(app, ["rapport", "--kwartaal", "2025KW3"], env={"COLUMNS": "300"})
+    assert goed.exit_code == 0, goed.output
+    assert goed.output.strip().splitlines()[-1].endswith(f"rapporten/{KWARTAAL}/hermelding_VT02_{KWARTAAL}.html")
+    standaard = runner.invoke(app, ["rapport"], env={"COLUMNS": "300"})
+    laatste = _public(cfg, "select max(periode) from hermelding_regio_periode_openbaar where regiotype = 'vt_regio' "
+                           "and periodesoort = 'kwartaal' and periode_compleet").iloc[0, 0]
+    assert standaard.exit_code == 0 and f"/{laatste}/" in standaard.output
+    for fout in ("2025KW5", "2010KW1"):
+        slecht = runner.invoke(app, ["rapport", "--kwartaal", fout])
+        assert slecht.exit_code == 2 and "Traceback" not in slecht.output
+
+
+def test_release_json_counts_loaded_and_quarantined_rows_per_delivery(fouten_set, tmp_path):
+    bron, _ = fouten_set
+    cfg = project_config(tmp_path)
+    kopieer_leveringen(bron, cfg)
+    ingest(cfg)
+    invoer = pub._inputs(cfg)
+    with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
+        verwacht = dict((r[0], (r[1], r[2])) for r in con.execute(
+            "select levering_id, sum(rijen_geladen), sum(rijen_quarantaine) from ingest.leveringsbestanden "
+            "group by levering_id").fetchall())
+    assert invoer and all((i["rijen_geladen"], i["rijen_quarantaine"]) == verwacht[i["levering_id"]] for i in invoer)
+    assert any(i["rijen_quarantaine"] > 0 for i in invoer)
+
+
+def test_report_needs_no_internal_table(demo_release, tmp_path):
+    cfg = kopieer_marts(demo_release, tmp_path)
+    release = open_release(root=cfg, intern=True)
+    for naam in release.tables():
+        if release.info["marts"][naam]["map"] != "openbaar":
+            release.file(naam).unlink()
+    res = make_report(cfg, "2025KW3")
+    assert res.html.is_file() and res.excel.is_file()
