@@ -1,7 +1,7 @@
 """The Veilig Thuis export contract as data: file kinds, required columns, rule codes.
 
 `docs/export-contract.md` is the readable version; a test keeps the two in step. The row rules are
-implemented set-based in `flows/ingest_sql.py`; the codes here are what lands in the quarantine table.
+implemented set-based in `hermelding/ingest_sql.py`; the codes here are what lands in the quarantine table.
 """
 
 from __future__ import annotations

@@ -458,3 +458,105 @@ def test_export_contract_doc_names_every_rule_and_column():
     for kolommen in KOLOMMEN.values():
         for kolom in kolommen:
             assert f"`{kolom}`" in doc, kolom
+
+
+# --- SIGKILL at any instant: a delivery is loaded entirely or not at all ----------------------------
+
+KIND = """
+import sys
+from pathlib import Path
+from hermelding import gate, ingest
+from hermelding.config import load_config
+gate.valideer_levering = lambda con, config: gate.GateResult()  # the door is not what is tested here
+ingest.ingest(load_config(Path(sys.argv[1])))
+"""
+
+
+@pytest.fixture(scope="module")
+def grote_levering(tmp_path_factory):
+    """One delivery of ~150k betrokkenen: more than a DuckDB row group (122,880), so a table's append
+    is large enough for DuckDB to write it to the file before the commit."""
+    from hermelding.generator import genereer
+
+    cfg = project_config(tmp_path_factory.mktemp("groot"))
+    genereer("VT02", 2025, 2025, "jaar", 7, cfg.raw_dir, cfg.grondwaarheid_dir, schaal=30,
+             referentie_dir=cfg.referentie_dir)
+    [map_] = [p for p in cfg.raw_dir.iterdir() if p.name != "referentie"]
+    verwacht = {s: sum(1 for _ in (map_ / f"{s}.csv").open(encoding="utf-8")) - 1 for s in KOLOMMEN}
+    assert verwacht["betrokkenen"] > 122_880
+    return cfg, verwacht
+
+
+def _warehouse_stand(cfg) -> tuple[int, dict[str, int]]:
+    """Open as the next run would (replaying the WAL) and count the ledger and the rows."""
+    with duckdb.connect(str(cfg.warehouse)) as con:
+        ledger = con.execute("select count(*) from ingest.leveringen").fetchone()[0]
+        rijen = {t: con.execute(f"select count(*) from ingest.{t}").fetchone()[0]
+                 for t in (*KOLOMMEN, "quarantaine", "leveringsbestanden")}
+    return ledger, rijen
+
+
+@pytest.mark.slow
+def test_sigkill_at_any_point_of_a_large_load_leaves_all_or_nothing(grote_levering, monkeypatch):
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from hermelding import gate
+    from hermelding.config import PATH_KEYS
+
+    cfg, verwacht = grote_levering
+    env = dict(os.environ, **{f"HERMELDING_{k.upper()}": str(getattr(cfg, k)) for k in PATH_KEYS})
+    leeg = cfg.warehouse.with_name("leeg.duckdb")
+    if not leeg.exists():
+        with ingest_mod.open_warehouse(leeg) as con:
+            con.execute("checkpoint")  # no WAL until the delivery's commit starts
+    volledig = dict(verwacht, quarantaine=0, leveringsbestanden=3)
+    rng = random.Random(10)
+    uitkomsten = []
+    for stap in range(10):  # kill points spread over the commit: WAL write, replay-able tail, checkpoint
+        shutil.copy(leeg, cfg.warehouse)
+        cfg.warehouse.with_name(cfg.warehouse.name + ".wal").unlink(missing_ok=True)
+        kind = subprocess.Popen([sys.executable, "-c", KIND, str(REPO)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wal = cfg.warehouse.with_name(cfg.warehouse.name + ".wal")
+        while not wal.exists() and kind.poll() is None:
+            time.sleep(0.001)
+        time.sleep(rng.uniform(stap, stap + 1) * 0.012)
+        kind.send_signal(signal.SIGKILL)
+        kind.wait()
+        ledger, rijen = _warehouse_stand(cfg)
+        uitkomsten.append((ledger, rijen))
+        assert (ledger, rijen) in [(0, dict.fromkeys(volledig, 0)), (1, volledig)], f"kill {stap}: {ledger}, {rijen}"
+    # whatever the last kill left, the next run completes the delivery
+    monkeypatch.setattr(gate, "valideer_levering", lambda con, config: gate.GateResult())
+    [v] = ingest(cfg)
+    assert v.uitkomst in ("geladen", "ongewijzigd")
+    assert _warehouse_stand(cfg) == (1, volledig)
+
+
+def test_inconsistent_warehouse_is_repaired_and_logged(twee_leveringen, caplog):
+    """What an interrupted load of an older version (or a future DuckDB bug) can leave behind: rows
+    without a ledger row, and a ledger row whose rows are partly missing. The next run repairs both."""
+    cfg = twee_leveringen
+    ingest(cfg)
+    voor = tellingen(cfg)
+    with duckdb.connect(str(cfg.warehouse)) as con:
+        # rows of a delivery whose ledger row never made it
+        con.execute("insert into ingest.betrokkenen select 'VT02_2020HJ01_weesrijen', * exclude (levering_id) "
+                    "from ingest.betrokkenen")
+        # the second delivery lost its meldingen, and its predecessor's flag is gone too
+        tweede = con.execute("select levering_id from ingest.leveringen where map = ?", [TWEEDE]).fetchone()[0]
+        con.execute("delete from ingest.meldingen where levering_id = ?", [tweede])
+        van_tweede = con.execute("select count(*) from ingest.betrokkenen where levering_id = ?", [tweede]).fetchone()[0]
+    with caplog.at_level("WARNING", logger="hermelding.ingest"):
+        verslagen = {v.map: v for v in ingest(cfg)}
+    assert verslagen[EERSTE].uitkomst == "ongewijzigd"
+    assert verslagen[TWEEDE].uitkomst == "geladen"  # removed as incomplete, then loaded again
+    assert tellingen(cfg) == voor
+    herstel = [r.getMessage() for r in caplog.records if "repaired" in r.getMessage()]
+    assert any(tweede in m for m in herstel)
+    assert any(f"ingest.betrokkenen: {voor['betrokkenen'] + van_tweede} rows" in m for m in herstel)
