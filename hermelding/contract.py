@@ -23,11 +23,29 @@ BESTANDSSOORTEN = tuple(KOLOMMEN)
 EXTENSIES = (".csv", ".parquet")
 DATUMFORMATEN = ("%Y-%m-%d", "%Y%m%d", "%d-%m-%Y")
 
-# Column names that betray a direct identifier (matched as a substring of the normalised name).
+# Column names that betray a direct identifier. A name is compared after normalisation (lower case,
+# every run of characters other than a-z and 0-9 removed, so `geboorte_datum`, `Post code` and
+# `burger-service-nummer` become `geboortedatum`, `postcode`, `burgerservicenummer`): it is refused if it
+# contains one of VERBODEN_KOLOMNAMEN, or if one of its words (split at those characters) is one of
+# VERBODEN_NAAMDELEN. Contract columns and VEILIGE_KOLOMNAMEN are never refused.
 VERBODEN_KOLOMNAMEN = (
-    "bsn", "burgerservicenummer", "naam", "voornaam", "achternaam", "adres", "straat", "huisnummer",
-    "postcode", "woonplaats", "telefoon", "email", "e_mail", "geboortedatum",
+    "bsn", "burgerservicenummer", "sofinummer", "persoonsnummer", "anummer",
+    "voornaam", "voornamen", "achternaam", "roepnaam", "geslachtsnaam", "meisjesnaam", "voorletters",
+    "tussenvoegsel", "adres", "straat", "huisnummer", "huisnr", "huisletter", "postcode", "woonplaats",
+    "telefoon", "telnr", "mobiel", "email", "geboortedatum", "geboortedag", "geboorteplaats",
 )
+VERBODEN_NAAMDELEN = ("naam", "name", "tel", "dob", "pc")
+VEILIGE_KOLOMNAMEN = ("gemeentenaam", "gemeentecode", "gemeente", "regionaam", "regiocode", "opmerking")
+
+
+def kolomnaam_identificerend(naam: str) -> bool:
+    """True if a (normalised) column name looks like a direct identifier; see VERBODEN_KOLOMNAMEN."""
+    woorden = [w for w in re.split(r"[^a-z0-9]+", naam.lower()) if w]
+    samen = "".join(woorden)
+    if samen in VEILIGE_KOLOMNAMEN or any(samen == k.replace("_", "") for ks in KOLOMMEN.values() for k in ks):
+        return False
+    return any(v in samen for v in VERBODEN_KOLOMNAMEN) or any(w in VERBODEN_NAAMDELEN for w in woorden)
+
 
 # Delivery-level rules: any of these rejects the whole delivery.
 LEVERINGSREGELS: dict[str, str] = {
@@ -39,7 +57,8 @@ LEVERINGSREGELS: dict[str, str] = {
     "kolom_ontbreekt": "a required column is missing",
     "kolom_dubbel": "two columns have the same name after normalisation",
     "identificerende_kolom": "a column is named like a direct identifier",
-    "bsn_waarden": "a column holds 9-digit numbers that pass the BSN eleven-test",
+    "bsn_waarden": "a column holds values that are a BSN once spaces, dots and dashes are removed and a lost "
+                   "leading zero is restored (8 or 9 digits passing the eleven-test)",
     "periode_overlapt": "the period overlaps a current delivery of the same region with another period code",
     "kwaliteitspoort": "a critical Great Expectations expectation failed on the rows about to be loaded",
 }

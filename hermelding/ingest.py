@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from hermelding import gate
 from hermelding.config import Config
-from hermelding.contract import BESTANDSSOORTEN, EXTENSIES, KOLOMMEN, LEVERING_RE, VERBODEN_KOLOMNAMEN
+from hermelding.contract import BESTANDSSOORTEN, EXTENSIES, KOLOMMEN, LEVERING_RE, kolomnaam_identificerend
 from hermelding.ingest_sql import MACROS, WAREHOUSE_DDL, bsn_telling, valideer
 from hermelding.periode import parse_periode
 
@@ -139,7 +139,7 @@ def _lees_bestand(pad: Path, soort: str, levering: str) -> tuple[pa.Table, list[
         raise LeveringAfgewezen("kolom_dubbel", f"{levering}/{pad.name}: column '{dubbel[0]}' appears more than once "
                                 "(rule kolom_dubbel).")
     tabel = tabel.rename_columns(namen)
-    verboden = [n for n in namen if any(woord in n.replace("-", "_") for woord in VERBODEN_KOLOMNAMEN)]
+    verboden = [n for n in namen if n != "regel" and kolomnaam_identificerend(n)]
     if verboden:
         raise LeveringAfgewezen(
             "identificerende_kolom",
@@ -334,7 +334,7 @@ def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, 
             raise LeveringAfgewezen(
                 "bsn_waarden",
                 f"{naam}/{bestanden[soort].name}: column '{kolom}' holds {aantal} values that look like a BSN "
-                "(9 digits passing the eleven-test; rule bsn_waarden). Direct identifiers must never be delivered: "
+                "(8 or 9 digits, after removing spaces, dots and dashes, passing the eleven-test; rule bsn_waarden). Direct identifiers must never be delivered: "
                 "ask the supplier for a pseudonymised export. Nothing of this delivery was loaded.")
 
     valideer(con, regio, periode.start, periode.eind)

@@ -69,6 +69,19 @@ create or replace temp macro elfproef(s) as (
     9 * cast(s[1] as int) + 8 * cast(s[2] as int) + 7 * cast(s[3] as int) + 6 * cast(s[4] as int)
     + 5 * cast(s[5] as int) + 4 * cast(s[6] as int) + 3 * cast(s[7] as int) + 2 * cast(s[8] as int)
     - cast(s[9] as int)) % 11 = 0;
+create or replace temp macro bsn_cijfers(s) as case
+    when regexp_full_match(trim(s), '[0-9]+([.,][0-9]+)?[eE][+]?[0-9]+')
+        then cast(cast(try_cast(replace(trim(s), ',', '.') as double) as hugeint) as varchar)
+    when regexp_full_match(trim(s), '[0-9]+[.,]0+') then regexp_extract(trim(s), '^[0-9]+')
+    else regexp_replace(trim(s), '[[:space:].-]', '', 'g') end;
+create or replace temp macro lijkt_datum(s) as
+    regexp_full_match(trim(s), '[0-9]{{4}}[-/.][0-9]{{1,2}}[-/.][0-9]{{1,2}}|[0-9]{{1,2}}[-/.][0-9]{{1,2}}[-/.][0-9]{{4}}')
+    or (regexp_full_match(trim(s), '[0-9]{{8}}')
+        and (year(try_strptime(trim(s), '%Y%m%d')) between 1900 and 2100
+             or year(try_strptime(trim(s), '%d%m%Y')) between 1900 and 2100));
+create or replace temp macro lijkt_bsn(s) as
+    regexp_full_match(bsn_cijfers(s), '[0-9]{{8,9}}') and lpad(bsn_cijfers(s), 9, '0') <> '000000000'
+    and elfproef(lpad(bsn_cijfers(s), 9, '0')) and not coalesce(lijkt_datum(s), false);
 create or replace temp macro norm_gemeente(s) as case
     when regexp_full_match(regexp_replace(upper(trim(s)), '^GM', ''), '[0-9]{{1,4}}')
     then 'GM' || lpad(regexp_replace(upper(trim(s)), '^GM', ''), 4, '0') end;
@@ -76,12 +89,13 @@ create or replace temp macro norm_gemeente(s) as case
 
 
 def bsn_telling(con: duckdb.DuckDBPyConnection, tabel: str) -> list[tuple[str, int]]:
-    """(column, number of values) of 9-digit values passing the eleven-test; never the values."""
+    """(column, number of values) of values that are a BSN once spaces, dots and dashes are removed and a
+    lost leading zero is put back (8 or 9 digits passing the eleven-test; date-shaped values excepted);
+    never the values."""
     return con.execute(f"""
         select kolom, count(*) as n
         from (unpivot {tabel} on columns(* exclude (regel)) into name kolom value waarde)
-        where regexp_full_match(trim(waarde), '[0-9]{{9}}') and trim(waarde) <> '000000000'
-          and elfproef(trim(waarde))
+        where lijkt_bsn(waarde)
         group by kolom order by kolom
     """).fetchall()
 

@@ -560,3 +560,80 @@ def test_inconsistent_warehouse_is_repaired_and_logged(twee_leveringen, caplog):
     herstel = [r.getMessage() for r in caplog.records if "repaired" in r.getMessage()]
     assert any(tweede in m for m in herstel)
     assert any(f"ingest.betrokkenen: {voor['betrokkenen'] + van_tweede} rows" in m for m in herstel)
+
+
+# --- identifiers in any format, in any column, of any type ---------------------------------------
+
+BSN_VORMEN = ["111 222 333", "111.222.333", "111-222-333", "1112.22.333", "12345672", " 012345672 ", "111222333.0"]
+
+
+def _niets_opgeslagen(cfg, v, waarde: str) -> None:
+    assert v.uitkomst == "afgewezen" and v.regelcode == "bsn_waarden", v.reden
+    assert waarde.strip() not in v.reden and waarde.strip().replace(" ", "") not in v.reden
+    assert {k: n for k, n in tellingen(cfg).items() if k != "leveringen"} == dict.fromkeys(
+        ("leveringsbestanden", "meldingen", "casussen", "betrokkenen", "quarantaine"), 0)
+
+
+@pytest.mark.parametrize("waarde", BSN_VORMEN)
+@pytest.mark.parametrize("kolom", ["persoon_id", "kenmerk"])
+def test_bsn_in_another_format_is_refused_in_any_csv_column(schone_set, config, waarde, kolom):
+    map_ = _eerste_levering(config, schone_set)
+    b = lees(map_, "betrokkenen")
+    b.loc[3, kolom] = waarde  # one value is enough, whether in a contract column or an extra one
+    if kolom == "kenmerk":
+        b[kolom] = b[kolom].fillna("")
+    schrijf(map_, "betrokkenen", b)
+    [v] = ingest(config)
+    _niets_opgeslagen(config, v, waarde)
+    assert f"'{kolom}'" in v.reden and "1 values" in v.reden
+
+
+@pytest.mark.parametrize("waarden, type_", [
+    ([12345672], "int64"),             # a BSN whose leading zero was lost, as an integer column
+    ([111222333], "int32"),
+    ([111222333.0], "float64"),
+    (["111.222.333"], "string"),
+])
+def test_bsn_in_parquet_columns_of_every_type_is_refused(schone_set, config, waarden, type_):
+    map_ = _eerste_levering(config, schone_set)
+    m = lees(map_, "meldingen")
+    dtype = {"int64": "Int64", "int32": "Int32", "float64": "float64", "string": "string"}[type_]
+    m["referentie"] = pd.array([*waarden, *[None] * (len(m) - len(waarden))], dtype=dtype)
+    (map_ / "meldingen.csv").unlink()
+    m.to_parquet(map_ / "meldingen.parquet", index=False)
+    [v] = ingest(config)
+    _niets_opgeslagen(config, v, str(waarden[0]))
+    assert "'referentie'" in v.reden
+
+
+def test_date_shaped_and_other_numbers_are_not_mistaken_for_bsn(schone_set, config):
+    """Every contract date format (also invalid dates), ids with letters, phone-like and short numbers."""
+    map_ = _eerste_levering(config, schone_set)
+    m = lees(map_, "meldingen")
+    m["kenmerk"] = ["2019-01-01", "20190101", "01-01-2019", "2019-02-30", "M12345672", "0612345678", "1899",
+                    "123456789"] * (len(m) // 8) + [""] * (len(m) % 8)
+    schrijf(map_, "meldingen", m)
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen", v.reden
+
+
+@pytest.mark.parametrize("kolom", ["geboorte_datum", "post_code", "Burger Service Nummer", "huis_nr", "bsn_nummer",
+                                   "naam", "Naam ouder", "telefoon_nr", "e_mail_adres", "roepnaam"])
+def test_identifier_like_column_names_are_matched_by_their_words(schone_set, config, kolom):
+    map_ = _eerste_levering(config, schone_set)
+    b = lees(map_, "betrokkenen")
+    b[kolom] = "x"
+    schrijf(map_, "betrokkenen", b)
+    [v] = ingest(config)
+    assert v.regelcode == "identificerende_kolom", (kolom, v.uitkomst, v.reden)
+
+
+@pytest.mark.parametrize("kolom", ["gemeentenaam", "Gemeente naam", "regionaam"])
+def test_known_safe_columns_are_not_taken_for_identifiers(schone_set, config, kolom):
+    map_ = _eerste_levering(config, schone_set)
+    m = lees(map_, "meldingen")
+    m[kolom] = "Assen"
+    schrijf(map_, "meldingen", m)
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen", v.reden
+    assert any("extra columns" in w for w in v.waarschuwingen)
