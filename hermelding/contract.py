@@ -61,6 +61,10 @@ LEVERINGSREGELS: dict[str, str] = {
                    "leading zero is restored (8 or 9 digits passing the eleven-test)",
     "periode_overlapt": "the period overlaps a current delivery of the same region with another period code",
     "kwaliteitspoort": "a critical Great Expectations expectation failed on the rows about to be loaded",
+    "kolomtype": "a Parquet column has a type that cannot be read as one value per row (struct, list, map)",
+    "geen_rijen": "no row of a file passes the row rules",
+    "quarantaine_aandeel": "more than quarantaine_max_aandeel (hermelding.toml) of a file's rows would be quarantined",
+    "onverwachte_fout": "an unexpected error while loading this delivery (the others still load)",
 }
 
 # Row-level rules: the row goes to quarantine, the rest of the delivery loads.

@@ -11,12 +11,14 @@ import csv
 import hashlib
 import io
 import logging
+import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -117,13 +119,34 @@ def _lees_csv(pad: Path, levering: str) -> pa.Table:
     return tabel.append_column("regel", pa.array(range(2, tabel.num_rows + 2), pa.int64()))
 
 
+def _als_tekst(kolom: pa.ChunkedArray, naam: str, plaats: str) -> pa.ChunkedArray:
+    """One Parquet column as text, so that it is validated like a CSV value. Dates and timestamps become
+    `YYYY-MM-DD` (a timestamp with a time zone on its local date), integral floats lose their `.0`;
+    nested columns (struct, list, map) cannot be validated and refuse the delivery."""
+    soort = kolom.type
+    if pa.types.is_nested(soort) or pa.types.is_union(soort):
+        raise LeveringAfgewezen("kolomtype", f"{plaats}: column '{naam}' has the nested type {soort} (a struct, "
+                                "list or map), not one value per row (rule kolomtype). Ask the supplier to "
+                                "export plain columns; nothing of this delivery was loaded.")
+    try:
+        if pa.types.is_timestamp(soort):
+            if soort.tz:
+                kolom = pc.local_timestamp(kolom)
+            kolom = pc.cast(pc.floor_temporal(kolom, unit="day"), pa.date32())
+        return pc.fill_null(pc.cast(kolom, pa.string()), "")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise LeveringAfgewezen("kolomtype", f"{plaats}: column '{naam}' of type {soort} cannot be read as text "
+                                "(rule kolomtype). Ask the supplier to export text, number or date columns; "
+                                "nothing of this delivery was loaded.") from None
+
+
 def _lees_parquet(pad: Path, levering: str) -> pa.Table:
     try:
         tabel = pq.read_table(pad)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise LeveringAfgewezen("onleesbaar", f"{levering}/{pad.name}: not a readable Parquet file "
                                 f"({type(exc).__name__}; rule onleesbaar).") from None
-    kolommen = [pa.compute.fill_null(pa.compute.cast(c, pa.string()), "") for c in tabel.columns]
+    kolommen = [_als_tekst(c, n, f"{levering}/{pad.name}") for c, n in zip(tabel.columns, tabel.column_names, strict=True)]
     tabel = pa.table(kolommen, names=tabel.column_names)
     return tabel.append_column("regel", pa.array(range(1, tabel.num_rows + 1), pa.int64()))
 
@@ -297,7 +320,12 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
         if overlap:
             raise LeveringAfgewezen("periode_overlapt", f"{naam}: period {periode.code} overlaps current delivery "
                                     f"{overlap[0]} (rule periode_overlapt). Deliver one kind of period per region.")
-        return _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud)
+        try:
+            return _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud)
+        except (LeveringAfgewezen, OSError, MemoryError, duckdb.IOException, duckdb.OutOfMemoryException):
+            raise  # a refusal, or the machine (disk, memory): the run stops and the next one retries
+        except Exception as exc:  # anything else is about this delivery's content: refuse it, load the others
+            raise _onverwacht(naam, exc) from None
     except LeveringAfgewezen as fout:
         con.execute("""
             insert into ingest.leveringen values (?, ?, ?, ?, ?, ?, ?, ?, 'afgewezen', ?, false, null)
@@ -306,6 +334,18 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
         log.debug("Delivery %s rejected: %s", naam, fout)  # reported by the caller (CLI or flow task)
         return LeveringVerslag(naam, "afgewezen", levering_id=levering_id, regelcode=fout.regelcode,
                                reden=str(fout), bestanden=verslagen)
+
+
+def _onverwacht(naam: str, exc: Exception) -> LeveringAfgewezen:
+    """An unexpected error while loading one delivery. Its message may quote a data value, so neither the
+    operator's message nor the log carries it: only the type and where in the code it happened."""
+    plek = traceback.extract_tb(exc.__traceback__)
+    waar = ", ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in plek[-3:])
+    log.error("Delivery %s: unexpected %s at %s (message withheld: it may quote data)", naam, type(exc).__name__, waar)
+    return LeveringAfgewezen("onverwachte_fout", f"{naam}: unexpected {type(exc).__name__} while loading "
+                             f"(in {plek[-1].name if plek else '?'}; rule onverwachte_fout). Nothing of this delivery "
+                             "was loaded; the other deliveries were. Check the files against docs/export-contract.md; "
+                             "if they are fine, report this as a bug with the log line of this run.")
 
 
 def _maak_actueel(con, levering_id, regio, periode, naam) -> LeveringVerslag:
@@ -338,6 +378,7 @@ def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, 
                 "ask the supplier for a pseudonymised export. Nothing of this delivery was loaded.")
 
     valideer(con, regio, periode.start, periode.eind)
+    _controleer_quarantaine(con, config, naam, verslagen)
 
     verslag = LeveringVerslag(naam, "geladen", levering_id=levering_id, bestanden=verslagen)
     for b in verslagen:
@@ -389,6 +430,31 @@ def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, 
     verslag.quarantaine_per_regel = dict(con.execute(
         "select regelcode, count(*) from overtredingen group by regelcode order by regelcode").fetchall())
     return verslag
+
+
+def _controleer_quarantaine(con, config: Config, naam: str, verslagen: list[BestandVerslag]) -> None:
+    """A file of which no row, or more than `quarantaine_max_aandeel` of the rows, would load is not a
+    delivery with some bad rows but a delivery in the wrong format: refuse it whole."""
+    grens = float(config.quarantaine_max_aandeel)
+    per_soort = dict(con.execute(
+        "select bestandssoort, count(distinct regel) from overtredingen group by bestandssoort").fetchall())
+    for b in verslagen:
+        n = per_soort.get(b.soort, 0)
+        if n == 0:
+            continue
+        regels = ", ".join(f"{code} {aantal}" for code, aantal in con.execute("""
+            select regelcode, count(*) from overtredingen where bestandssoort = ? group by regelcode order by 2 desc, 1
+        """, [b.soort]).fetchall())
+        if n >= b.rijen_gelezen:
+            raise LeveringAfgewezen("geen_rijen", f"{naam}/{b.naam}: none of the {b.rijen_gelezen} rows passes the row "
+                                    f"rules (rule geen_rijen; by rule: {regels}). Check the file's format against "
+                                    "docs/export-contract.md; nothing of this delivery was loaded.")
+        if n > grens * b.rijen_gelezen:
+            raise LeveringAfgewezen("quarantaine_aandeel", f"{naam}/{b.naam}: {n} of {b.rijen_gelezen} rows "
+                                    f"({n / b.rijen_gelezen:.0%}) would be quarantined, more than "
+                                    f"quarantaine_max_aandeel = {grens:g} (rule quarantaine_aandeel; by rule: {regels}). "
+                                    "Check the file against docs/export-contract.md, or raise quarantaine_max_aandeel "
+                                    "in hermelding.toml if this is expected; nothing of this delivery was loaded.")
 
 
 def leveringsmappen(raw_dir: Path, referentie_dir: Path | None = None) -> list[Path]:

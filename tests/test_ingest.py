@@ -637,3 +637,98 @@ def test_known_safe_columns_are_not_taken_for_identifiers(schone_set, config, ko
     [v] = ingest(config)
     assert v.uitkomst == "geladen", v.reden
     assert any("extra columns" in w for w in v.waarschuwingen)
+
+
+# --- Parquet types, the quarantine limit, unexpected errors ----------------------------------------
+
+def _als_parquet(map_: Path, soort: str, frame: pd.DataFrame) -> None:
+    (map_ / f"{soort}.csv").unlink()
+    frame.to_parquet(map_ / f"{soort}.parquet", index=False)
+
+
+@pytest.mark.parametrize("soort_datum", ["timestamp", "timestamp_tz", "date"])
+def test_parquet_dates_as_timestamp_or_date_load_as_dates(schone_set, tmp_path, soort_datum):
+    referentie = project_config(tmp_path / "ref")
+    kopieer_leveringen(schone_set[0], referentie, {EERSTE})
+    ingest(referentie)
+    cfg = project_config(tmp_path / "parquet")
+    map_ = _eerste_levering(cfg, schone_set)
+    for soort, kolommen in (("meldingen", ["datum_melding"]), ("casussen", list(KOLOMMEN["casussen"][1:5]))):
+        frame = lees(map_, soort)
+        for k in kolommen:
+            d = pd.to_datetime(frame[k].replace("", None))
+            if soort_datum == "timestamp_tz":  # local midnight is 22:00 or 23:00 UTC the day before
+                d = d.dt.tz_localize("Europe/Amsterdam")
+            frame[k] = d.dt.date if soort_datum == "date" else d
+        _als_parquet(map_, soort, frame)
+    [v] = ingest(cfg)
+    assert v.uitkomst == "geladen" and v.rijen_quarantaine == 0, v.reden
+    for t in ("meldingen", "casussen"):
+        sql = f"select * exclude (levering_id, regel) from ingest.{t} order by all"
+        pd.testing.assert_frame_equal(tabel(cfg, sql), tabel(referentie, sql))
+
+
+def test_file_mostly_quarantined_rejects_the_delivery(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    m = lees(map_, "meldingen")
+    slecht = m.index[: len(m) // 4]  # a quarter of the rows: more than the default limit of 0.2
+    m.loc[slecht, "melder"] = "99"
+    schrijf(map_, "meldingen", m)
+    [v] = ingest(config)
+    assert v.uitkomst == "afgewezen" and v.regelcode == "quarantaine_aandeel", v.reden
+    assert f"{len(slecht)} of {len(m)} rows" in v.reden and "meldingen.csv" in v.reden and "code_onbekend" in v.reden
+    assert tellingen(config)["meldingen"] == 0 and tellingen(config)["quarantaine"] == 0
+    # the limit is configuration: a higher one loads the same delivery with its quarantine
+    ruimer = config.with_overrides(quarantaine_max_aandeel=0.5)
+    (map_ / "meldingen.csv").write_bytes((map_ / "meldingen.csv").read_bytes() + b"\n")  # new content: retried
+    [v] = ingest(ruimer)
+    assert v.uitkomst == "geladen" and v.rijen_quarantaine >= len(slecht)
+
+
+def test_file_of_which_no_row_loads_rejects_the_delivery_whatever_the_limit(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    c = lees(map_, "casussen")
+    c["datum_start"] = "2019-01-01 00:00:00.000000"  # what a timestamp cast to text looked like
+    schrijf(map_, "casussen", c)
+    [v] = ingest(config.with_overrides(quarantaine_max_aandeel=1.0))
+    assert v.uitkomst == "afgewezen" and v.regelcode == "geen_rijen", v.reden
+    assert "casussen.csv" in v.reden and "datum_ongeldig" in v.reden
+    assert tellingen(config)["casussen"] == 0
+
+
+@pytest.mark.parametrize("waarde", [{"a": 1}, [1, 2]], ids=["struct", "list"])
+def test_nested_parquet_column_rejects_that_delivery_and_the_others_load(twee_leveringen, waarde):
+    cfg = twee_leveringen
+    map_ = cfg.raw_dir / EERSTE
+    m = lees(map_, "meldingen")
+    m["extra"] = [waarde] * len(m)
+    _als_parquet(map_, "meldingen", m)
+    verslagen = {v.map: v for v in ingest(cfg)}
+    v = verslagen[EERSTE]
+    assert v.uitkomst == "afgewezen" and v.regelcode == "kolomtype", v.reden
+    assert "meldingen.parquet" in v.reden and "'extra'" in v.reden
+    assert verslagen[TWEEDE].uitkomst == "geladen"
+    ledger = tabel(cfg, "select map, uitkomst from ingest.leveringen order by map")
+    assert ledger.values.tolist() == [[EERSTE, "afgewezen"], [TWEEDE, "geladen"]]
+    # the next run does not crash on it either: it is known as rejected
+    assert [v.uitkomst for v in ingest(cfg)] == ["ongewijzigd", "ongewijzigd"]
+
+
+def test_unexpected_error_in_one_delivery_rejects_it_and_the_others_load(twee_leveringen, monkeypatch, caplog):
+    cfg = twee_leveringen
+    echte = ingest_mod.valideer
+
+    def kapot(con, regio, start, eind):
+        if start.month == 1:
+            raise duckdb.ConversionException("Could not convert string 'geheim-111222333' to INT32")
+        return echte(con, regio, start, eind)
+
+    monkeypatch.setattr(ingest_mod, "valideer", kapot)
+    with caplog.at_level("ERROR", logger="hermelding.ingest"):
+        verslagen = {v.map: v for v in ingest(cfg)}
+    v = verslagen[EERSTE]
+    assert v.uitkomst == "afgewezen" and v.regelcode == "onverwachte_fout"
+    assert EERSTE in v.reden and "ConversionException" in v.reden
+    assert verslagen[TWEEDE].uitkomst == "geladen"
+    assert "geheim" not in v.reden and not any("geheim" in r.getMessage() for r in caplog.records)
+    assert tabel(cfg, "select uitkomst from ingest.leveringen where map = ?", [EERSTE]).uitkomst.tolist() == ["afgewezen"]
