@@ -64,6 +64,7 @@ LEVERINGSREGELS: dict[str, str] = {
     "kolomtype": "a Parquet column has a type that cannot be read as one value per row (struct, list, map)",
     "geen_rijen": "no row of a file passes the row rules",
     "quarantaine_aandeel": "more than quarantaine_max_aandeel (hermelding.toml) of a file's rows would be quarantined",
+    "casus_in_gebruik": "a correction drops a casus that meldingen of another current delivery still refer to",
     "onverwachte_fout": "an unexpected error while loading this delivery (the others still load)",
 }
 

@@ -311,8 +311,9 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
         regio, periode = match["regio"], parse_periode(match["periode"])
         if fout_bij_lezen:
             raise fout_bij_lezen
-        if laatste:  # a superseded delivery is delivered again: make it current, no reload needed
-            return _maak_actueel(con, laatste[0], regio, periode, naam)
+        # A superseded delivery delivered again ("hersteld") is validated and loaded again like a new one:
+        # the other current deliveries may have changed since (a melding id or casus moved elsewhere).
+        herstel = laatste is not None
         overlap = con.execute("""
             select levering_id from ingest.leveringen
             where regio = ? and is_actueel and periode <> ? and periode_start <= ? and periode_eind >= ?
@@ -321,16 +322,25 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
             raise LeveringAfgewezen("periode_overlapt", f"{naam}: period {periode.code} overlaps current delivery "
                                     f"{overlap[0]} (rule periode_overlapt). Deliver one kind of period per region.")
         try:
-            return _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud)
+            return _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud, herstel)
         except (LeveringAfgewezen, OSError, MemoryError, duckdb.IOException, duckdb.OutOfMemoryException):
             raise  # a refusal, or the machine (disk, memory): the run stops and the next one retries
         except Exception as exc:  # anything else is about this delivery's content: refuse it, load the others
             raise _onverwacht(naam, exc) from None
     except LeveringAfgewezen as fout:
-        con.execute("""
-            insert into ingest.leveringen values (?, ?, ?, ?, ?, ?, ?, ?, 'afgewezen', ?, false, null)
-        """, [levering_id, naam, regio, periode.code if periode else None, periode.start if periode else None,
-              periode.eind if periode else None, inhoud, datetime.now(), str(fout)])
+        con.execute("begin transaction")
+        try:
+            # a restore refused now: this content's earlier (superseded) load is replaced by the refusal
+            for tabel in (*BESTANDSSOORTEN, "quarantaine", "waarschuwingen", "leveringsbestanden", "leveringen"):
+                con.execute(f"delete from ingest.{tabel} where levering_id = ?", [levering_id])
+            con.execute("""
+                insert into ingest.leveringen values (?, ?, ?, ?, ?, ?, ?, ?, 'afgewezen', ?, false, null)
+            """, [levering_id, naam, regio, periode.code if periode else None, periode.start if periode else None,
+                  periode.eind if periode else None, inhoud, datetime.now(), str(fout)])
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
         log.debug("Delivery %s rejected: %s", naam, fout)  # reported by the caller (CLI or flow task)
         return LeveringVerslag(naam, "afgewezen", levering_id=levering_id, regelcode=fout.regelcode,
                                reden=str(fout), bestanden=verslagen)
@@ -348,16 +358,8 @@ def _onverwacht(naam: str, exc: Exception) -> LeveringAfgewezen:
                              "if they are fine, report this as a bug with the log line of this run.")
 
 
-def _maak_actueel(con, levering_id, regio, periode, naam) -> LeveringVerslag:
-    con.execute("begin transaction")
-    con.execute("update ingest.leveringen set is_actueel = false where regio = ? and periode = ?", [regio, periode.code])
-    con.execute("update ingest.leveringen set is_actueel = true where levering_id = ?", [levering_id])
-    con.execute("commit")
-    return LeveringVerslag(naam, "hersteld", levering_id=levering_id,
-                           reden="identical to an earlier delivery of this period, which is current again")
-
-
-def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud) -> LeveringVerslag:
+def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud,
+          herstel: bool = False) -> LeveringVerslag:
     tabellen = {}
     for verslag in verslagen:
         tabel, extra = _lees_bestand(bestanden[verslag.soort], verslag.soort, naam)
@@ -379,8 +381,15 @@ def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, 
 
     valideer(con, regio, periode.start, periode.eind)
     _controleer_quarantaine(con, config, naam, verslagen)
+    vorige = con.execute("select levering_id from ingest.leveringen where regio = ? and periode = ? and is_actueel",
+                         [regio, periode.code]).fetchone()
+    if vorige:
+        _controleer_casussen_in_gebruik(con, naam, bestanden["casussen"].name, vorige[0])
 
-    verslag = LeveringVerslag(naam, "geladen", levering_id=levering_id, bestanden=verslagen)
+    verslag = LeveringVerslag(naam, "hersteld" if herstel else "geladen", levering_id=levering_id, bestanden=verslagen)
+    if herstel:
+        verslag.reden = ("identical to an earlier delivery of this period; validated again against the current "
+                         "deliveries and current again")
     for b in verslagen:
         if b.extra_kolommen:
             verslag.waarschuwingen.append(f"{b.naam}: extra columns kept out of the warehouse: {', '.join(b.extra_kolommen)}")
@@ -390,13 +399,14 @@ def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, 
         raise LeveringAfgewezen("kwaliteitspoort", f"{naam}: critical expectations failed on the rows about to be "
                                 f"loaded (rule kwaliteitspoort): {'; '.join(resultaat.kritiek)}")
 
-    vorige = con.execute("select levering_id from ingest.leveringen where regio = ? and periode = ? and is_actueel",
-                         [regio, periode.code]).fetchone()
     verslag.vervangt = vorige[0] if vorige else None
     con.execute("begin transaction")
     try:
         if vorige:
             con.execute("update ingest.leveringen set is_actueel = false where levering_id = ?", [vorige[0]])
+        if herstel:  # the earlier load of this content is replaced by this one (same levering_id)
+            for tabel in (*BESTANDSSOORTEN, "quarantaine", "waarschuwingen", "leveringsbestanden"):
+                con.execute(f"delete from ingest.{tabel} where levering_id = ?", [levering_id])
         for b in verslagen:
             soort = b.soort
             kolommen = ", ".join(("regel",) + KOLOMMEN[soort])
@@ -420,9 +430,14 @@ def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, 
         """, [levering_id, namen["meldingen"], namen["casussen"], namen["betrokkenen"]])
         for w in verslag.waarschuwingen:
             con.execute("insert into ingest.waarschuwingen values (?, null, 'levering', ?)", [levering_id, w])
-        con.execute("insert into ingest.leveringen values (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', null, true, ?)",
-                    [levering_id, naam, regio, periode.code, periode.start, periode.eind, inhoud, datetime.now(),
-                     verslag.vervangt])
+        if herstel:  # the ledger keeps one row per content: its first load time, now current again
+            con.execute("update ingest.leveringen set is_actueel = true, vervangt = ?, reden = ? where levering_id = ?",
+                        [verslag.vervangt, f"hersteld {datetime.now():%Y-%m-%d %H:%M}: validated and loaded again",
+                         levering_id])
+        else:
+            con.execute("insert into ingest.leveringen values (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', null, true, ?)",
+                        [levering_id, naam, regio, periode.code, periode.start, periode.eind, inhoud, datetime.now(),
+                         verslag.vervangt])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -455,6 +470,26 @@ def _controleer_quarantaine(con, config: Config, naam: str, verslagen: list[Best
                                     f"quarantaine_max_aandeel = {grens:g} (rule quarantaine_aandeel; by rule: {regels}). "
                                     "Check the file against docs/export-contract.md, or raise quarantaine_max_aandeel "
                                     "in hermelding.toml if this is expected; nothing of this delivery was loaded.")
+
+
+def _controleer_casussen_in_gebruik(con, naam: str, bestand: str, vorige: str) -> None:
+    """A correction replaces its predecessor completely. If the predecessor had a casus that meldingen of
+    another current delivery still refer to, and neither this correction (its loadable rows) nor another
+    current delivery has it, those meldingen would lose their casus: refuse the correction."""
+    n_casus, n_meldingen, leveringen = con.execute("""
+        select count(distinct m.casus_id), count(*), string_agg(distinct l.map, ', ' order by l.map)
+        from ingest.meldingen m join ingest.leveringen l using (levering_id)
+        where m.levering_id in (select levering_id from actueel_regio)
+          and m.casus_id in (select casus_id from ingest.casussen where levering_id = ?)
+          and m.casus_id not in (select casus_id from schoon_casussen)
+          and m.casus_id not in (select casus_id from ingest.casussen
+                                 where levering_id in (select levering_id from actueel_regio))
+    """, [vorige]).fetchone()
+    if n_casus:
+        raise LeveringAfgewezen("casus_in_gebruik", f"{naam}/{bestand}: this correction no longer has {n_casus} "
+                                f"casussen of {vorige} that {n_meldingen} meldingen of current delivery {leveringen} "
+                                "still refer to (rule casus_in_gebruik). Deliver those casussen in this correction "
+                                "again, or correct the other delivery first; nothing of this delivery was loaded.")
 
 
 def leveringsmappen(raw_dir: Path, referentie_dir: Path | None = None) -> list[Path]:

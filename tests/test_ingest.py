@@ -732,3 +732,63 @@ def test_unexpected_error_in_one_delivery_rejects_it_and_the_others_load(twee_le
     assert verslagen[TWEEDE].uitkomst == "geladen"
     assert "geheim" not in v.reden and not any("geheim" in r.getMessage() for r in caplog.records)
     assert tabel(cfg, "select uitkomst from ingest.leveringen where map = ?", [EERSTE]).uitkomst.tolist() == ["afgewezen"]
+
+
+# --- cross-delivery rules hold for restores and corrections -----------------------------------------
+
+def test_restoring_an_older_delivery_is_validated_like_a_new_one(schone_set, config):
+    """The sequence of issue 10: correct delivery 1 without melding M, load delivery 2 containing M,
+    put the original delivery 1 back. M may be current once only."""
+    cfg = config
+    kopieer_leveringen(schone_set[0], cfg, {EERSTE})
+    een = cfg.raw_dir / EERSTE
+    origineel = {p.name: p.read_bytes() for p in een.iterdir()}
+    ingest(cfg)
+    m1, b1 = lees(een, "meldingen"), lees(een, "betrokkenen")
+    rij = m1.iloc[5]
+    schrijf(een, "meldingen", m1.drop(index=5))
+    schrijf(een, "betrokkenen", b1[b1.melding_id != rij.melding_id])
+    assert [v.uitkomst for v in ingest(cfg)] == ["geladen"]  # the correction, without M
+
+    kopieer_leveringen(schone_set[0], cfg, {TWEEDE})
+    twee = cfg.raw_dir / TWEEDE
+    m2 = lees(twee, "meldingen")
+    m = rij.copy()
+    m["datum_melding"] = "2019-07-15"  # M, now delivered in the second half year
+    schrijf(twee, "meldingen", pd.concat([m2, m.to_frame().T], ignore_index=True))
+    ingest(cfg)
+
+    for naam, data in origineel.items():  # the original first delivery is put back
+        (een / naam).write_bytes(data)
+    verslagen = {v.map: v for v in ingest(cfg)}
+    assert verslagen[EERSTE].uitkomst == "hersteld"
+    actueel = tabel(cfg, "select count(*) n from ingest.meldingen join ingest.leveringen using (levering_id) "
+                         "where is_actueel and melding_id = ?", [rij.melding_id])
+    assert actueel.n[0] == 1
+    q = tabel(cfg, "select q.regel, q.regelcode from ingest.quarantaine q join ingest.leveringen l using (levering_id) "
+                   "where l.map = ? and l.is_actueel and q.bestandssoort = 'meldingen'", [EERSTE])
+    assert q.values.tolist() == [[5 + 2, "dubbel_id"]]
+    # the restored delivery is complete otherwise, and the ledger still has one row per content
+    geladen = tabel(cfg, "select count(*) n from ingest.meldingen join ingest.leveringen using (levering_id) "
+                         "where is_actueel and map = ?", [EERSTE]).n[0]
+    assert geladen == len(m1) - 1
+    assert tabel(cfg, "select count(*) n from ingest.leveringen where map = ?", [EERSTE]).n[0] == 2
+
+
+def test_correction_dropping_a_casus_a_later_delivery_uses_is_refused(twee_leveringen):
+    cfg = twee_leveringen
+    c1, m2 = lees(cfg.raw_dir / EERSTE, "casussen"), lees(cfg.raw_dir / TWEEDE, "meldingen")
+    # a casus of the first delivery that a melding of the second refers to, and that the second does not repeat
+    c2 = lees(cfg.raw_dir / TWEEDE, "casussen")
+    gebruikt = c1.casus_id[c1.casus_id.isin(m2.casus_id)]
+    schrijf(cfg.raw_dir / TWEEDE, "casussen", c2[~c2.casus_id.isin(gebruikt)])
+    ingest(cfg)
+    voor = tellingen(cfg)
+    schrijf(cfg.raw_dir / EERSTE, "casussen", c1[~c1.casus_id.isin(gebruikt)])  # the correction drops them
+    [v1, v2] = ingest(cfg)
+    assert v1.uitkomst == "afgewezen" and v1.regelcode == "casus_in_gebruik", v1.reden
+    assert f"{gebruikt.nunique()} casussen" in v1.reden and TWEEDE in v1.reden and "casussen.csv" in v1.reden
+    assert v2.uitkomst == "ongewijzigd"
+    na = tellingen(cfg)
+    assert {k: na[k] for k in na if k != "leveringen"} == {k: voor[k] for k in voor if k != "leveringen"}
+    assert tabel(cfg, "select count(*) n from ingest.leveringen where map = ? and is_actueel", [EERSTE]).n[0] == 1
