@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 # A delivery folder: <regio>_<periode>, regio VT01..VT27, periode a CBS period code.
-LEVERING_RE = re.compile(r"^(?P<regio>VT(0[1-9]|1[0-9]|2[0-7]))_(?P<periode>\d{4}(JJ00|HJ0[12]|KW0[1-4]|MM(0[1-9]|1[0-2])))$")
+# `\Z`, not `$`: `$` also matches before a trailing newline, and `VT02_2024HJ01\n` is not a delivery.
+LEVERING_RE = re.compile(r"^(?P<regio>VT(0[1-9]|1[0-9]|2[0-7]))_(?P<periode>\d{4}(JJ00|HJ0[12]|KW0[1-4]|MM(0[1-9]|1[0-2])))\Z")
 
 # file kind -> required columns, in contract order
 KOLOMMEN: dict[str, tuple[str, ...]] = {
@@ -22,6 +23,9 @@ KOLOMMEN: dict[str, tuple[str, ...]] = {
 BESTANDSSOORTEN = tuple(KOLOMMEN)
 EXTENSIES = (".csv", ".parquet")
 DATUMFORMATEN = ("%Y-%m-%d", "%Y%m%d", "%d-%m-%Y")
+# The longest value a field may hold (characters). Contract fields are ids, dates and codes; a longer
+# value is a quoting accident or free text, which may identify someone and is refused, not stored.
+MAX_VELDLENGTE = 1000
 
 # Column names that betray a direct identifier. A name is compared after normalisation (lower case,
 # every run of characters other than a-z and 0-9 removed, so `geboorte_datum`, `Post code` and
@@ -64,6 +68,8 @@ LEVERINGSREGELS: dict[str, str] = {
     "kolomtype": "a Parquet column has a type that cannot be read as one value per row (struct, list, map)",
     "geen_rijen": "no row of a file passes the row rules",
     "quarantaine_aandeel": "more than quarantaine_max_aandeel (hermelding.toml) of a file's rows would be quarantined",
+    "link_buiten_map": "the folder or a file in it is a symbolic link to something outside raw_dir",
+    "veld_te_groot": "a field holds more than MAX_VELDLENGTE (1000) characters",
     "casus_in_gebruik": "a correction drops a casus that meldingen of another current delivery still refer to",
     "onverwachte_fout": "an unexpected error while loading this delivery (the others still load)",
 }
@@ -71,6 +77,7 @@ LEVERINGSREGELS: dict[str, str] = {
 # Row-level rules: the row goes to quarantine, the rest of the delivery loads.
 RIJREGELS: dict[str, str] = {
     "verplicht": "a required value is empty",
+    "ongeldig_teken": "a value holds a control character (NUL, newline, tab, ...)",
     "datum_ongeldig": "not a date in one of the formats YYYY-MM-DD, YYYYMMDD, DD-MM-YYYY",
     "datum_buiten_periode": "datum_melding is outside the delivery's period",
     "datum_na_periode": "a casus date lies after the end of the delivery's period",

@@ -11,12 +11,14 @@ import csv
 import hashlib
 import io
 import logging
+import os
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -24,7 +26,14 @@ import pyarrow.parquet as pq
 
 from hermelding import gate
 from hermelding.config import Config
-from hermelding.contract import BESTANDSSOORTEN, EXTENSIES, KOLOMMEN, LEVERING_RE, kolomnaam_identificerend
+from hermelding.contract import (
+    BESTANDSSOORTEN,
+    EXTENSIES,
+    KOLOMMEN,
+    LEVERING_RE,
+    MAX_VELDLENGTE,
+    kolomnaam_identificerend,
+)
 from hermelding.ingest_sql import MACROS, WAREHOUSE_DDL, bsn_telling, valideer
 from hermelding.periode import parse_periode
 
@@ -89,6 +98,27 @@ def _normaliseer(naam: str) -> str:
     return naam.replace("\ufeff", "").strip().lower()
 
 
+def _csv_records(data: bytes, scheiding: str) -> tuple[np.ndarray, np.ndarray]:
+    """Physical first line and number of fields of every non-blank CSV record, set-based over the bytes:
+    a newline or delimiter counts only outside quotes (an even number of `"` before it; an escaped `""`
+    keeps the parity). Blank lines are skipped, as the CSV reader skips them; a quoted field may span
+    lines. So `regel` is the line an editor shows, whatever blank lines or multi-line fields precede it."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    if buf.size == 0 or buf[-1] != 10:
+        buf = np.append(buf, np.uint8(10))
+    aanhalingen = np.cumsum(buf == 34)
+    regeleinden = np.flatnonzero(buf == 10)
+    einde = regeleinden[aanhalingen[regeleinden] % 2 == 0]
+    begin = np.concatenate(([0], einde[:-1] + 1))
+    lengte = einde - begin
+    leeg = (lengte == 0) | ((lengte == 1) & (buf[np.minimum(begin, buf.size - 1)] == 13))
+    eerste_regel = np.searchsorted(regeleinden, begin) + 1
+    scheidingen = np.flatnonzero(buf == ord(scheiding))
+    scheidingen = scheidingen[aanhalingen[scheidingen] % 2 == 0]
+    velden = np.bincount(np.searchsorted(einde, scheidingen), minlength=einde.size) + 1
+    return eerste_regel[~leeg], velden[~leeg]
+
+
 def _lees_csv(pad: Path, levering: str) -> pa.Table:
     data = pad.read_bytes()
     for encoding in ("utf-8-sig", "cp1252"):
@@ -100,23 +130,40 @@ def _lees_csv(pad: Path, levering: str) -> pa.Table:
     else:
         raise LeveringAfgewezen("onleesbaar", f"{levering}/{pad.name}: not readable as UTF-8 or Windows-1252 "
                                 "(rule onleesbaar). Ask the supplier to re-export the file.")
-    kop = tekst.split("\n", 1)[0]
+    kop = tekst.lstrip("\r\n").split("\n", 1)[0]  # blank lines before the header are skipped
     scheiding = ";" if kop.count(";") > kop.count(",") else ","
     namen = next(csv.reader([kop.rstrip("\r")], delimiter=scheiding)) if kop.strip() else []
     if not namen or not tekst.strip():
         raise LeveringAfgewezen("leeg_bestand", f"{levering}/{pad.name}: the file is empty (rule leeg_bestand).")
+    utf8 = tekst.encode("utf-8")
+    regels, velden = _csv_records(utf8, scheiding)
+    afwijkend = np.flatnonzero(velden != velden[0])
+    if afwijkend.size:
+        eerste = afwijkend[0]
+        raise LeveringAfgewezen("onleesbaar", f"{levering}/{pad.name}: line {regels[eerste]} has {velden[eerste]} "
+                                f"fields where the header (line {regels[0]}) has {velden[0]}; {afwijkend.size} "
+                                "such lines (rule onleesbaar). Check delimiters and quotes in that line; nothing of "
+                                "this delivery was loaded.")
     try:
         tabel = pacsv.read_csv(
-            io.BytesIO(tekst.encode("utf-8")),
-            parse_options=pacsv.ParseOptions(delimiter=scheiding, newlines_in_values=False),
+            io.BytesIO(utf8),
+            # one block for the whole file: a field of any size parses (MAX_VELDLENGTE then refuses it cleanly)
+            read_options=pacsv.ReadOptions(block_size=max(len(utf8) + 1, 1 << 20)),
+            parse_options=pacsv.ParseOptions(delimiter=scheiding, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in namen}, strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, ValueError) as exc:
-        # pyarrow's message names the row; it may quote content, so keep only its first clause
+        # pyarrow's message may quote content, so keep only its first clause
         oorzaak = str(exc).split(":")[0]
         raise LeveringAfgewezen("onleesbaar", f"{levering}/{pad.name}: not a valid CSV file ({oorzaak}; rule onleesbaar).") from None
-    return tabel.append_column("regel", pa.array(range(2, tabel.num_rows + 2), pa.int64()))
+    if tabel.num_rows == regels.size - 1:
+        regel = pa.array(regels[1:], pa.int64())
+    else:  # a quote inside an unquoted field confuses the count above: fall back to counting records
+        log.warning("%s/%s: physical line numbers could not be determined; regel counts records instead",
+                    levering, pad.name)
+        regel = pa.array(range(2, tabel.num_rows + 2), pa.int64())
+    return tabel.append_column("regel", regel)
 
 
 def _als_tekst(kolom: pa.ChunkedArray, naam: str, plaats: str) -> pa.ChunkedArray:
@@ -155,26 +202,41 @@ def _lees_bestand(pad: Path, soort: str, levering: str) -> tuple[pa.Table, list[
     """The file as an all-text Arrow table with normalised, required columns; returns extra columns."""
     if pad.stat().st_size == 0:
         raise LeveringAfgewezen("leeg_bestand", f"{levering}/{pad.name}: the file is empty (rule leeg_bestand).")
-    tabel = _lees_csv(pad, levering) if pad.suffix == ".csv" else _lees_parquet(pad, levering)
+    tabel = _lees_csv(pad, levering) if pad.suffix.lower() == ".csv" else _lees_parquet(pad, levering)
     namen = [_normaliseer(n) if n != "regel" else n for n in tabel.column_names]
-    dubbel = sorted({n for n in namen if namen.count(n) > 1})
-    if dubbel:
-        raise LeveringAfgewezen("kolom_dubbel", f"{levering}/{pad.name}: column '{dubbel[0]}' appears more than once "
-                                "(rule kolom_dubbel).")
-    tabel = tabel.rename_columns(namen)
+    plaats = f"{levering}/{pad.name}"
+    ontbreekt = [k for k in KOLOMMEN[soort] if k not in namen]
+    # Without any contract column the first line is probably data, not a header: never echo its "names".
+    zonder_kop = len(ontbreekt) == len(KOLOMMEN[soort])
     verboden = [n for n in namen if n != "regel" and kolomnaam_identificerend(n)]
     if verboden:
         raise LeveringAfgewezen(
             "identificerende_kolom",
-            f"{levering}/{pad.name}: column '{verboden[0]}' looks like a direct identifier "
+            f"{plaats}: {'a column' if zonder_kop else f'column {verboden[0]!r}'} looks like a direct identifier "
             f"({tabel.num_rows} values; rule identificerende_kolom). Direct identifiers must never be "
             "delivered: ask the supplier for a pseudonymised export. Nothing of this delivery was loaded.")
-    ontbreekt = [k for k in KOLOMMEN[soort] if k not in namen]
+    dubbel = sorted({n for n in namen if namen.count(n) > 1})
+    if dubbel and not zonder_kop:
+        raise LeveringAfgewezen("kolom_dubbel", f"{plaats}: "
+                                f"column {dubbel[0]!r} appears more than once "
+                                "(rule kolom_dubbel).")
     if ontbreekt:
-        raise LeveringAfgewezen("kolom_ontbreekt", f"{levering}/{pad.name}: required column '{ontbreekt[0]}' is missing "
-                                f"(rule kolom_ontbreekt; required: {', '.join(KOLOMMEN[soort])}).")
+        raise LeveringAfgewezen("kolom_ontbreekt", f"{plaats}: required column '{ontbreekt[0]}' is missing "
+                                f"(rule kolom_ontbreekt; required: {', '.join(KOLOMMEN[soort])})"
+                                + (". None of them is in the first line: is the header line missing?" if zonder_kop else "."))
+    tabel = tabel.rename_columns(namen)
     if tabel.num_rows == 0:
-        raise LeveringAfgewezen("leeg_bestand", f"{levering}/{pad.name}: the file has a header but no rows (rule leeg_bestand).")
+        raise LeveringAfgewezen("leeg_bestand", f"{plaats}: the file has a header but no rows (rule leeg_bestand).")
+    for naam in namen:
+        if naam == "regel":
+            continue
+        lengtes = pc.utf8_length(tabel[naam])
+        if pc.max(lengtes).as_py() > MAX_VELDLENGTE:
+            eerste = pc.index(pc.greater(lengtes, MAX_VELDLENGTE), True).as_py()
+            raise LeveringAfgewezen("veld_te_groot", f"{plaats}: line {tabel['regel'][eerste]}, column '{naam}' holds "
+                                    f"{lengtes[eerste]} characters, more than the {MAX_VELDLENGTE} a field may have "
+                                    "(rule veld_te_groot). Check the quotes around that line, or ask the supplier to "
+                                    "leave free text out; nothing of this delivery was loaded.")
     extra = [n for n in namen if n not in KOLOMMEN[soort] and n != "regel"]
     return tabel, extra
 
@@ -277,17 +339,30 @@ def _laad_referentie(con: duckdb.DuckDBPyConnection, config: Config) -> None:
 
 
 def content_hash(map_: Path) -> str:
-    """Content hash of a delivery folder: names and SHA-256 of every file in it."""
-    regels = sorted(f"{p.name}:{_sha256(p)}" for p in map_.iterdir() if p.is_file())
+    """Content hash of a delivery folder: names and SHA-256 of every file in it (a symbolic link by the
+    path it points to: its target is not read)."""
+    regels = sorted(f"{p.name}->{os.readlink(p)}" if p.is_symlink() else f"{p.name}:{_sha256(p)}"
+                    for p in map_.iterdir() if p.is_symlink() or p.is_file())
     return hashlib.sha256("\n".join(regels).encode()).hexdigest()
+
+
+def _links_buiten(map_: Path, raw_dir: Path) -> list[str]:
+    """Names of the folder and of its entries that are symbolic links to something outside raw_dir."""
+    basis = raw_dir.resolve()
+    return [p.name for p in (map_, *map_.iterdir()) if p.is_symlink() and not p.resolve().is_relative_to(basis)]
 
 
 def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
     naam = map_.name
     match = LEVERING_RE.match(naam)
+    links = _links_buiten(map_, config.raw_dir)
     inhoud = content_hash(map_)
     bestanden, verslagen, fout_bij_lezen = {}, [], None
     try:
+        if links:
+            raise LeveringAfgewezen("link_buiten_map", f"{naam!r}: {links[0]!r} is a symbolic link to outside raw_dir "
+                                    f"{config.raw_dir} (rule link_buiten_map). Copy the files into the delivery "
+                                    "folder instead; nothing was read.")
         bestanden = _vind_bestanden(map_)
         verslagen = [BestandVerslag(s, p.name, p.stat().st_size, _sha256(p)) for s, p in bestanden.items()]
     except LeveringAfgewezen as fout:
@@ -306,7 +381,7 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
     regio = periode = None
     try:
         if not match:
-            raise LeveringAfgewezen("mapnaam", f"{naam}: folder name is not <regio>_<periode>, e.g. VT02_2024HJ01 "
+            raise LeveringAfgewezen("mapnaam", f"{naam!r}: folder name is not <regio>_<periode>, e.g. VT02_2024HJ01 "
                                     "(rule mapnaam). Rename the folder; nothing was loaded.")
         regio, periode = match["regio"], parse_periode(match["periode"])
         if fout_bij_lezen:

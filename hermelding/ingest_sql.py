@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from hermelding.contract import DATUMFORMATEN
+from hermelding.contract import DATUMFORMATEN, KOLOMMEN
 
 WAREHOUSE_DDL = """
 create schema if not exists ingest;
@@ -110,6 +110,19 @@ def valideer(con: duckdb.DuckDBPyConnection, regio: str, periode_start, periode_
         where regio = $regio and is_actueel and uitkomst = 'geladen' and periode_start <> $start
     """, {"regio": regio, "start": periode_start})
 
+    # --- every file: a contract value with a control character (NUL, newline, ...) -----------
+    # Stored with the characters shown as '?', so the quarantine itself holds printable text only.
+    con.execute("create or replace temp table overtredingen (bestandssoort varchar, regel bigint, kolom varchar, "
+                "regelcode varchar, waarde varchar)")
+    for soort, kolommen in KOLOMMEN.items():
+        con.execute(rf"""
+            insert into overtredingen
+            select '{soort}', regel, kolom, 'ongeldig_teken', regexp_replace(waarde, '[\x00-\x1f\x7f]', '?', 'g')
+            from (unpivot (select regel, {", ".join(kolommen)} from ruw_{soort})
+                  on {", ".join(kolommen)} into name kolom value waarde)
+            where regexp_matches(waarde, '[\x00-\x1f\x7f]')
+        """)
+
     # --- casussen --------------------------------------------------------------------------
     con.execute("""
         create or replace temp table p_casussen as
@@ -123,7 +136,7 @@ def valideer(con: duckdb.DuckDBPyConnection, regio: str, periode_start, periode_
         from ruw_casussen
     """)
     con.execute("""
-        create or replace temp table overtredingen as
+        insert into overtredingen
         select 'casussen' as bestandssoort, regel, 'casus_id' as kolom, 'verplicht' as regelcode, casus_id as waarde
             from p_casussen where casus_id = ''
         union all select 'casussen', regel, 'datum_start', 'verplicht', t_start from p_casussen where t_start = ''

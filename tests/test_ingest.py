@@ -792,3 +792,116 @@ def test_correction_dropping_a_casus_a_later_delivery_uses_is_refused(twee_lever
     na = tellingen(cfg)
     assert {k: na[k] for k in na if k != "leveringen"} == {k: voor[k] for k in voor if k != "leveringen"}
     assert tabel(cfg, "select count(*) n from ingest.leveringen where map = ? and is_actueel", [EERSTE]).n[0] == 1
+
+
+# --- physical line numbers, and the low-severity file cases of issue 10 ------------------------------
+
+def test_quarantine_line_is_the_physical_line_after_blank_lines_and_multiline_fields(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    regels = (map_ / "meldingen.csv").read_text(encoding="utf-8").splitlines()
+    kop, rijen = regels[0], regels[1:]
+    m = lees(map_, "meldingen")
+    # line 1 blank, header on line 2, a blank line after the third row, an extra column whose quoted
+    # value spans three lines in the fifth row; then a bad melder code in the tenth row
+    velden = [r + ',""' for r in rijen]
+    velden[4] = rijen[4] + ',"een\nopmerking over\ndrie regels"'
+    velden[9] = ",".join([*m.iloc[9, :5], "99"]) + ',""'
+    tekst = "\n" + kop + ",opmerking\n" + "\n".join(velden[:3]) + "\n\n" + "\n".join(velden[3:]) + "\n"
+    (map_ / "meldingen.csv").write_text(tekst, encoding="utf-8")
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen", v.reden
+    q = tabel(config, "select regel, kolom, regelcode from ingest.quarantaine where bestandssoort = 'meldingen'")
+    # physical line: 1 blank + 1 header + 9 rows before it + 1 blank line + 2 extra lines of the quoted field
+    verwacht = 1 + 1 + 9 + 1 + 2 + 1
+    assert tekst.split("\n")[verwacht - 1].startswith(m.melding_id[9])
+    assert q.values.tolist() == [[verwacht, "melder", "code_onbekend"]]
+    geladen = tabel(config, "select regel from ingest.meldingen where melding_id = ?", [m.melding_id[4]]).regel[0]
+    assert tekst.split("\n")[geladen - 1].startswith(m.melding_id[4])
+
+
+def test_csv_line_with_wrong_field_count_names_its_line(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    regels = (map_ / "casussen.csv").read_text(encoding="utf-8").splitlines()
+    regels[6] += ",geheim-extra"
+    (map_ / "casussen.csv").write_text("\n".join(regels) + "\n", encoding="utf-8")
+    [v] = ingest(config)
+    assert v.regelcode == "onleesbaar" and "casussen.csv: line 7 has 7 fields where the header (line 1) has 6" in v.reden
+    assert "geheim" not in v.reden
+
+
+def test_field_of_megabytes_is_refused_cleanly(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    m = lees(map_, "meldingen")
+    m["opmerking"] = ""
+    m.loc[3, "opmerking"] = "x" * 3_000_000
+    schrijf(map_, "meldingen", m)
+    [v] = ingest(config)
+    assert v.regelcode == "veld_te_groot", v.reden
+    assert "line 5, column 'opmerking'" in v.reden and "block" not in v.reden.lower()
+    assert tellingen(config)["meldingen"] == 0
+
+
+def test_upper_case_extension_is_read_as_csv(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    (map_ / "meldingen.csv").rename(map_ / "meldingen.CSV")
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen", v.reden
+    assert next(b for b in v.bestanden if b.soort == "meldingen").rijen_geladen > 0
+
+
+def test_blank_first_line_is_not_an_empty_file(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    pad = map_ / "betrokkenen.csv"
+    pad.write_bytes(b"\r\n" + pad.read_bytes())
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen", v.reden
+    assert tabel(config, "select min(regel) n from ingest.betrokkenen").n[0] == 3
+
+
+def test_nul_byte_inside_an_id_is_quarantined_not_loaded(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    m = lees(map_, "meldingen")
+    m.loc[2, "melding_id"] = m.melding_id[2][:4] + "\x00" + m.melding_id[2][4:]
+    schrijf(map_, "meldingen", m)
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen"
+    assert tabel(config, "select count(*) n from ingest.meldingen where contains(melding_id, chr(0))").n[0] == 0
+    q = tabel(config, "select regel, kolom, regelcode, waarde from ingest.quarantaine where bestandssoort = 'meldingen'")
+    assert q[["regel", "kolom", "regelcode"]].values.tolist() == [[4, "melding_id", "ongeldig_teken"]]
+    assert "\x00" not in q.waarde[0] and "?" in q.waarde[0]
+
+
+def test_headerless_file_does_not_echo_data_in_its_message(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    b = lees(map_, "betrokkenen")
+    b.loc[0, "rol"] = b.loc[0, "geslacht"] = "geheim"  # the first data line would be the "header"
+    b.to_csv(map_ / "betrokkenen.csv", index=False, header=False)
+    [v] = ingest(config)
+    assert v.uitkomst == "afgewezen" and "geheim" not in v.reden and b.persoon_id[0] not in v.reden, v.reden
+    assert "header line missing" in v.reden
+
+
+def test_symlink_out_of_raw_dir_is_refused_without_reading_it(schone_set, config, tmp_path):
+    map_ = _eerste_levering(config, schone_set)
+    buiten = tmp_path / "buiten.csv"
+    (map_ / "casussen.csv").rename(buiten)
+    (map_ / "casussen.csv").symlink_to(buiten)
+    [v] = ingest(config)
+    assert v.regelcode == "link_buiten_map" and "'casussen.csv'" in v.reden
+    assert tellingen(config)["casussen"] == 0
+
+
+def test_symlink_inside_raw_dir_is_allowed(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    binnen = config.raw_dir / "archief.csv"
+    (map_ / "casussen.csv").rename(binnen)
+    (map_ / "casussen.csv").symlink_to(binnen)
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen", v.reden
+
+
+def test_folder_name_with_trailing_newline_is_refused(schone_set, config):
+    kopieer_leveringen(schone_set[0], config, {EERSTE})
+    (config.raw_dir / EERSTE).rename(config.raw_dir / f"{EERSTE}\n")
+    [v] = ingest(config)
+    assert v.regelcode == "mapnaam" and repr(f"{EERSTE}\n") in v.reden
