@@ -905,3 +905,28 @@ def test_folder_name_with_trailing_newline_is_refused(schone_set, config):
     (config.raw_dir / EERSTE).rename(config.raw_dir / f"{EERSTE}\n")
     [v] = ingest(config)
     assert v.regelcode == "mapnaam" and repr(f"{EERSTE}\n") in v.reden
+
+
+def test_restore_refused_by_a_delivery_rule_leaves_the_correction_current(twee_leveringen):
+    """The original first delivery lacks casus X; its correction adds X; the second delivery's meldingen
+    then use X without repeating it. Putting the original back would orphan them: refused."""
+    cfg = twee_leveringen
+    een, twee = cfg.raw_dir / EERSTE, cfg.raw_dir / TWEEDE
+    c1, m1, m2, c2 = lees(een, "casussen"), lees(een, "meldingen"), lees(twee, "meldingen"), lees(twee, "casussen")
+    x = c1.casus_id[~c1.casus_id.isin(m1.casus_id)].iloc[0]  # a casus no melding of delivery 1 needs
+    schrijf(een, "casussen", c1[c1.casus_id != x])
+    origineel = (een / "casussen.csv").read_bytes()
+    schrijf(twee, "casussen", c2[c2.casus_id != x])
+    ingest(cfg)  # delivery 1 without X, delivery 2
+    schrijf(een, "casussen", c1)  # the correction adds X ...
+    m2.loc[0, "casus_id"] = x  # ... and a corrected delivery 2 uses it
+    schrijf(twee, "meldingen", m2)
+    assert [v.uitkomst for v in ingest(cfg)] == ["geladen", "geladen"]
+    correctie = tabel(cfg, "select levering_id from ingest.leveringen where map = ? and is_actueel", [EERSTE]).levering_id[0]
+
+    (een / "casussen.csv").write_bytes(origineel)  # the original back
+    [v1, v2] = ingest(cfg)
+    assert v1.uitkomst == "afgewezen" and v1.regelcode == "casus_in_gebruik", v1.reden
+    assert tabel(cfg, "select levering_id from ingest.leveringen where map = ? and is_actueel", [EERSTE]).levering_id[0] == correctie
+    assert tabel(cfg, "select count(*) n from ingest.meldingen where levering_id = ?", [v1.levering_id]).n[0] == 0
+    assert [v.uitkomst for v in ingest(cfg)] == ["ongewijzigd", "ongewijzigd"]
