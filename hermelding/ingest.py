@@ -40,6 +40,11 @@ from hermelding.periode import parse_periode
 log = logging.getLogger(__name__)
 
 
+# Refusals that depend on configuration or code rather than only on the files: retried every run (a
+# raised quarantaine_max_aandeel, a fixed bug) instead of being skipped until the content changes.
+OPNIEUW_PROBEREN = ("quarantaine_aandeel", "onverwachte_fout")
+
+
 class LeveringAfgewezen(Exception):
     """A delivery-level problem: the whole delivery is refused. The message names delivery, file,
     column and rule, never a data value."""
@@ -369,10 +374,14 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
         fout_bij_lezen = fout
 
     # idempotency: this folder's content was seen before
-    laatste = con.execute("""
-        select levering_id, uitkomst, is_actueel from ingest.leveringen
+    laatste = con.execute(f"""
+        select levering_id, uitkomst, is_actueel,
+            regexp_matches(coalesce(reden, ''), 'rule ({"|".join(OPNIEUW_PROBEREN)})[;)]') as opnieuw
+        from ingest.leveringen
         where map = ? and inhoud_sha256 = ? order by ingelezen_op desc limit 1
     """, [naam, inhoud]).fetchone()
+    if laatste and laatste[1] == "afgewezen" and laatste[3]:
+        laatste = None  # refused by a rule that depends on configuration or code, not only on the content
     if laatste and (laatste[2] or laatste[1] == "afgewezen"):
         return LeveringVerslag(naam, "ongewijzigd", levering_id=laatste[0],
                                reden="eerder afgewezen" if laatste[1] == "afgewezen" else None)
@@ -388,7 +397,7 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
             raise fout_bij_lezen
         # A superseded delivery delivered again ("hersteld") is validated and loaded again like a new one:
         # the other current deliveries may have changed since (a melding id or casus moved elsewhere).
-        herstel = laatste is not None
+        herstel = laatste is not None and laatste[1] == "geladen"
         overlap = con.execute("""
             select levering_id from ingest.leveringen
             where regio = ? and is_actueel and periode <> ? and periode_start <= ? and periode_eind >= ?
@@ -509,7 +518,8 @@ def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, 
             con.execute("update ingest.leveringen set is_actueel = true, vervangt = ?, reden = ? where levering_id = ?",
                         [verslag.vervangt, f"hersteld {datetime.now():%Y-%m-%d %H:%M}: validated and loaded again",
                          levering_id])
-        else:
+        else:  # (an earlier refusal of this content by an OPNIEUW_PROBEREN rule is replaced)
+            con.execute("delete from ingest.leveringen where levering_id = ?", [levering_id])
             con.execute("insert into ingest.leveringen values (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', null, true, ?)",
                         [levering_id, naam, regio, periode.code, periode.start, periode.eind, inhoud, datetime.now(),
                          verslag.vervangt])
