@@ -453,6 +453,12 @@ def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, 
     con.execute(MACROS)
     _laad_referentie(con, config)
     for soort, tabel in tabellen.items():
+        # a column name is stored (extra columns are reported): it must not be a BSN either
+        if con.execute("select count(*) from unnest(?::varchar[]) t(naam) where lijkt_bsn(naam)",
+                       [tabel.column_names]).fetchone()[0]:
+            raise LeveringAfgewezen("bsn_waarden", f"{naam}/{bestanden[soort].name}: a column name looks like a BSN "
+                                    "(rule bsn_waarden). Is the header line missing? Direct identifiers must never be "
+                                    "delivered; nothing of this delivery was loaded.")
         con.register(f"arrow_{soort}", tabel)
         con.execute(f"create or replace temp table ruw_{soort} as select * from arrow_{soort}")
         con.unregister(f"arrow_{soort}")

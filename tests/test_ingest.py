@@ -935,3 +935,13 @@ def test_restore_refused_by_a_delivery_rule_leaves_the_correction_current(twee_l
     assert tabel(cfg, "select levering_id from ingest.leveringen where map = ? and is_actueel", [EERSTE]).levering_id[0] == correctie
     assert tabel(cfg, "select count(*) n from ingest.meldingen where levering_id = ?", [v1.levering_id]).n[0] == 0
     assert [v.uitkomst for v in ingest(cfg)] == ["ongewijzigd", "ongewijzigd"]
+
+
+def test_column_name_that_is_a_bsn_is_refused_and_not_stored(schone_set, config):
+    map_ = _eerste_levering(config, schone_set)
+    m = lees(map_, "meldingen")
+    m["111.222.333"] = ""  # an extra column's name is reported and stored: it may not be a BSN
+    schrijf(map_, "meldingen", m)
+    [v] = ingest(config)
+    assert v.regelcode == "bsn_waarden" and "111" not in v.reden
+    assert tellingen(config)["leveringsbestanden"] == 0
