@@ -279,6 +279,7 @@ def open_warehouse(pad: Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         # and replay applies it completely or not at all (0 of 150 kills). It costs memory only for the
         # transaction's own rows, a few hundred MB at national scale.
         con.execute("set enable_optimistic_write = false")
+        con.execute("set enable_progress_bar = false")  # no progress bars in the operator's log
         con.execute(WAREHOUSE_DDL)
     return con
 
