@@ -1,7 +1,7 @@
 """The Veilig Thuis export contract as data: file kinds, required columns, rule codes.
 
 `docs/export-contract.md` is the readable version; a test keeps the two in step. The row rules are
-implemented set-based in `flows/ingest_sql.py`; the codes here are what lands in the quarantine table.
+implemented set-based in `hermelding/ingest_sql.py`; the codes here are what lands in the quarantine table.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 # A delivery folder: <regio>_<periode>, regio VT01..VT27, periode a CBS period code.
-LEVERING_RE = re.compile(r"^(?P<regio>VT(0[1-9]|1[0-9]|2[0-7]))_(?P<periode>\d{4}(JJ00|HJ0[12]|KW0[1-4]|MM(0[1-9]|1[0-2])))$")
+# `\Z`, not `$`: `$` also matches before a trailing newline, and `VT02_2024HJ01\n` is not a delivery.
+LEVERING_RE = re.compile(r"^(?P<regio>VT(0[1-9]|1[0-9]|2[0-7]))_(?P<periode>\d{4}(JJ00|HJ0[12]|KW0[1-4]|MM(0[1-9]|1[0-2])))\Z")
 
 # file kind -> required columns, in contract order
 KOLOMMEN: dict[str, tuple[str, ...]] = {
@@ -22,12 +23,33 @@ KOLOMMEN: dict[str, tuple[str, ...]] = {
 BESTANDSSOORTEN = tuple(KOLOMMEN)
 EXTENSIES = (".csv", ".parquet")
 DATUMFORMATEN = ("%Y-%m-%d", "%Y%m%d", "%d-%m-%Y")
+# The longest value a field may hold (characters). Contract fields are ids, dates and codes; a longer
+# value is a quoting accident or free text, which may identify someone and is refused, not stored.
+MAX_VELDLENGTE = 1000
 
-# Column names that betray a direct identifier (matched as a substring of the normalised name).
+# Column names that betray a direct identifier. A name is compared after normalisation (lower case,
+# every run of characters other than a-z and 0-9 removed, so `geboorte_datum`, `Post code` and
+# `burger-service-nummer` become `geboortedatum`, `postcode`, `burgerservicenummer`): it is refused if it
+# contains one of VERBODEN_KOLOMNAMEN, or if one of its words (split at those characters) is one of
+# VERBODEN_NAAMDELEN. Contract columns and VEILIGE_KOLOMNAMEN are never refused.
 VERBODEN_KOLOMNAMEN = (
-    "bsn", "burgerservicenummer", "naam", "voornaam", "achternaam", "adres", "straat", "huisnummer",
-    "postcode", "woonplaats", "telefoon", "email", "e_mail", "geboortedatum",
+    "bsn", "burgerservicenummer", "sofinummer", "persoonsnummer", "anummer",
+    "voornaam", "voornamen", "achternaam", "roepnaam", "geslachtsnaam", "meisjesnaam", "voorletters",
+    "tussenvoegsel", "adres", "straat", "huisnummer", "huisnr", "huisletter", "postcode", "woonplaats",
+    "telefoon", "telnr", "mobiel", "email", "geboortedatum", "geboortedag", "geboorteplaats",
 )
+VERBODEN_NAAMDELEN = ("naam", "name", "tel", "dob", "pc")
+VEILIGE_KOLOMNAMEN = ("gemeentenaam", "gemeentecode", "gemeente", "regionaam", "regiocode", "opmerking")
+
+
+def kolomnaam_identificerend(naam: str) -> bool:
+    """True if a (normalised) column name looks like a direct identifier; see VERBODEN_KOLOMNAMEN."""
+    woorden = [w for w in re.split(r"[^a-z0-9]+", naam.lower()) if w]
+    samen = "".join(woorden)
+    if samen in VEILIGE_KOLOMNAMEN or any(samen == k.replace("_", "") for ks in KOLOMMEN.values() for k in ks):
+        return False
+    return any(v in samen for v in VERBODEN_KOLOMNAMEN) or any(w in VERBODEN_NAAMDELEN for w in woorden)
+
 
 # Delivery-level rules: any of these rejects the whole delivery.
 LEVERINGSREGELS: dict[str, str] = {
@@ -39,14 +61,23 @@ LEVERINGSREGELS: dict[str, str] = {
     "kolom_ontbreekt": "a required column is missing",
     "kolom_dubbel": "two columns have the same name after normalisation",
     "identificerende_kolom": "a column is named like a direct identifier",
-    "bsn_waarden": "a column holds 9-digit numbers that pass the BSN eleven-test",
+    "bsn_waarden": "a column holds values that are a BSN once spaces, dots and dashes are removed and a lost "
+                   "leading zero is restored (8 or 9 digits passing the eleven-test)",
     "periode_overlapt": "the period overlaps a current delivery of the same region with another period code",
     "kwaliteitspoort": "a critical Great Expectations expectation failed on the rows about to be loaded",
+    "kolomtype": "a Parquet column has a type that cannot be read as one value per row (struct, list, map)",
+    "geen_rijen": "no row of a file passes the row rules",
+    "quarantaine_aandeel": "more than quarantaine_max_aandeel (hermelding.toml) of a file's rows would be quarantined",
+    "link_buiten_map": "the folder or a file in it is a symbolic link to something outside raw_dir",
+    "veld_te_groot": "a field holds more than MAX_VELDLENGTE (1000) characters",
+    "casus_in_gebruik": "a correction drops a casus that meldingen of another current delivery still refer to",
+    "onverwachte_fout": "an unexpected error while loading this delivery (the others still load)",
 }
 
 # Row-level rules: the row goes to quarantine, the rest of the delivery loads.
 RIJREGELS: dict[str, str] = {
     "verplicht": "a required value is empty",
+    "ongeldig_teken": "a value holds a control character (NUL, newline, tab, ...)",
     "datum_ongeldig": "not a date in one of the formats YYYY-MM-DD, YYYYMMDD, DD-MM-YYYY",
     "datum_buiten_periode": "datum_melding is outside the delivery's period",
     "datum_na_periode": "a casus date lies after the end of the delivery's period",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from hermelding.contract import DATUMFORMATEN
+from hermelding.contract import DATUMFORMATEN, KOLOMMEN
 
 WAREHOUSE_DDL = """
 create schema if not exists ingest;
@@ -69,6 +69,22 @@ create or replace temp macro elfproef(s) as (
     9 * cast(s[1] as int) + 8 * cast(s[2] as int) + 7 * cast(s[3] as int) + 6 * cast(s[4] as int)
     + 5 * cast(s[5] as int) + 4 * cast(s[6] as int) + 3 * cast(s[7] as int) + 2 * cast(s[8] as int)
     - cast(s[9] as int)) % 11 = 0;
+create or replace temp macro bsn_cijfers(s) as case
+    when regexp_full_match(trim(s), '[0-9]+([.,][0-9]+)?[eE][+]?[0-9]+')
+        then cast(cast(try_cast(replace(trim(s), ',', '.') as double) as hugeint) as varchar)
+    when regexp_full_match(trim(s), '[0-9]+[.,]0+') then regexp_extract(trim(s), '^[0-9]+')
+    else regexp_replace(trim(s), '[[:space:].-]', '', 'g') end;
+create or replace temp macro datumvorm(s) as
+    regexp_full_match(trim(s), '[0-9]{{4}}[-/.][0-9]{{1,2}}[-/.][0-9]{{1,2}}|[0-9]{{1,2}}[-/.][0-9]{{1,2}}[-/.][0-9]{{4}}');
+create or replace temp macro lijkt_datum(s) as
+    datumvorm(s)
+    or (regexp_full_match(trim(s), '[0-9]{{8}}')
+        and (year(try_strptime(trim(s), '%Y%m%d')) between 1900 and 2100
+             or year(try_strptime(trim(s), '%d%m%Y')) between 1900 and 2100));
+create or replace temp macro bsn_kandidaat(c) as
+    regexp_full_match(c, '[0-9]{{8,9}}') and lpad(c, 9, '0') <> '000000000' and elfproef(lpad(c, 9, '0'));
+create or replace temp macro lijkt_bsn(s) as
+    bsn_kandidaat(bsn_cijfers(s)) and not coalesce(lijkt_datum(s), false);
 create or replace temp macro norm_gemeente(s) as case
     when regexp_full_match(regexp_replace(upper(trim(s)), '^GM', ''), '[0-9]{{1,4}}')
     then 'GM' || lpad(regexp_replace(upper(trim(s)), '^GM', ''), 4, '0') end;
@@ -76,12 +92,18 @@ create or replace temp macro norm_gemeente(s) as case
 
 
 def bsn_telling(con: duckdb.DuckDBPyConnection, tabel: str) -> list[tuple[str, int]]:
-    """(column, number of values) of 9-digit values passing the eleven-test; never the values."""
+    """(column, number of values) of values that are a BSN once spaces, dots and dashes are removed and a
+    lost leading zero is put back (8 or 9 digits passing the eleven-test; date-shaped values excepted);
+    never the values."""
     return con.execute(f"""
-        select kolom, count(*) as n
-        from (unpivot {tabel} on columns(* exclude (regel)) into name kolom value waarde)
-        where regexp_full_match(trim(waarde), '[0-9]{{9}}') and trim(waarde) <> '000000000'
-          and elfproef(trim(waarde))
+        with kandidaten as materialized (  -- cheap filters first: most values are ids, codes and dates
+            select kolom, waarde, bsn_cijfers(waarde) as cijfers
+            from (unpivot {tabel} on columns(* exclude (regel)) into name kolom value waarde)
+            where length(waarde) between 8 and 40 and regexp_full_match(waarde, '[0-9[:space:].,eE+-]+')
+              and not datumvorm(waarde)
+        )
+        select kolom, count(*) as n from kandidaten  -- the same test as lijkt_bsn, each step once per value
+        where bsn_kandidaat(cijfers) and not coalesce(lijkt_datum(waarde), false)
         group by kolom order by kolom
     """).fetchall()
 
@@ -96,6 +118,19 @@ def valideer(con: duckdb.DuckDBPyConnection, regio: str, periode_start, periode_
         where regio = $regio and is_actueel and uitkomst = 'geladen' and periode_start <> $start
     """, {"regio": regio, "start": periode_start})
 
+    # --- every file: a contract value with a control character (NUL, newline, ...) -----------
+    # Stored with the characters shown as '?', so the quarantine itself holds printable text only.
+    con.execute("create or replace temp table overtredingen (bestandssoort varchar, regel bigint, kolom varchar, "
+                "regelcode varchar, waarde varchar)")
+    for soort, kolommen in KOLOMMEN.items():
+        con.execute(rf"""
+            insert into overtredingen
+            select '{soort}', regel, kolom, 'ongeldig_teken', regexp_replace(waarde, '[\x00-\x1f\x7f]', '?', 'g')
+            from (unpivot (select regel, {", ".join(kolommen)} from ruw_{soort})
+                  on {", ".join(kolommen)} into name kolom value waarde)
+            where regexp_matches(waarde, '[\x00-\x1f\x7f]')
+        """)
+
     # --- casussen --------------------------------------------------------------------------
     con.execute("""
         create or replace temp table p_casussen as
@@ -109,7 +144,7 @@ def valideer(con: duckdb.DuckDBPyConnection, regio: str, periode_start, periode_
         from ruw_casussen
     """)
     con.execute("""
-        create or replace temp table overtredingen as
+        insert into overtredingen
         select 'casussen' as bestandssoort, regel, 'casus_id' as kolom, 'verplicht' as regelcode, casus_id as waarde
             from p_casussen where casus_id = ''
         union all select 'casussen', regel, 'datum_start', 'verplicht', t_start from p_casussen where t_start = ''
