@@ -209,13 +209,14 @@ def print_ingest(verslagen, quiet: bool = False) -> None:
     for v in verslagen:
         if quiet and v.uitkomst != "afgewezen":
             continue
-        detail = ", ".join(f"{k} {n}" for k, n in v.quarantaine_per_regel.items()) if v.uitkomst == "geladen" else (
+        geladen = v.uitkomst in ("geladen", "hersteld")  # a restore is loaded and validated like a new delivery
+        detail = ", ".join(f"{k} {n}" for k, n in v.quarantaine_per_regel.items()) if geladen else (
             f"rule {v.regelcode}" if v.uitkomst == "afgewezen" else (v.reden or ""))
         if v.vervangt:
             detail = f"replaces {v.vervangt}; " + detail
         kleur = {"afgewezen": "red", "geladen": "green"}.get(v.uitkomst, "dim")
         tabel.add_row(v.map, f"[{kleur}]{v.uitkomst}[/{kleur}]", str(v.rijen_geladen) if v.bestanden else "",
-                      str(v.rijen_quarantaine) if v.uitkomst == "geladen" else "", detail)
+                      str(v.rijen_quarantaine) if geladen else "", detail)
     if tabel.row_count:
         console.print(tabel)
     for v in verslagen:

@@ -61,6 +61,7 @@ KEYS: dict[str, Key] = {
     "build_dir": Key("path"),
     "marts_dir": Key("path"),
     "grondwaarheid_dir": Key("path"),
+    "quarantaine_max_aandeel": Key("number", minimum=0, maximum=1),
     "lookback_maanden": Key("int", minimum=0),
     "horizons_maanden": Key("horizons"),
     "horizons_pleger": Key("horizons"),

@@ -87,8 +87,9 @@ def run_directly(name: str, function: Callable, *args):
 def ingest_stage(config: Config) -> list[LeveringVerslag]:
     verslagen = ingest(config)
     for v in verslagen:
-        if v.uitkomst == "geladen":
-            log.info("Delivery %s loaded: %s rows, %s quarantined (%s).", v.map, v.rijen_geladen,
+        if v.uitkomst in ("geladen", "hersteld"):
+            log.info("Delivery %s %s: %s rows, %s quarantined (%s).", v.map,
+                     "loaded" if v.uitkomst == "geladen" else "restored and loaded again", v.rijen_geladen,
                      v.rijen_quarantaine, ", ".join(f"{k} {n}" for k, n in v.quarantaine_per_regel.items()) or "none")
         elif v.uitkomst == "afgewezen":
             log.error("Delivery %s REJECTED and not loaded: %s", v.map, v.reden)
