@@ -51,6 +51,13 @@ def kolomnaam_identificerend(naam: str) -> bool:
     return any(v in samen for v in VERBODEN_KOLOMNAMEN) or any(w in VERBODEN_NAAMDELEN for w in woorden)
 
 
+# An optional declaration beside the files: levering.toml. Today it has one key, the scope of persoon_id:
+# `regio` (the default: a pseudonym of the delivering region, so a person is linked within the region only)
+# or `landelijk` (one national pseudonym, the same person in every region; D2-D4 then follow a person
+# across regions). All current deliveries of a region declare the same scope.
+DECLARATIE = "levering.toml"
+PERSOON_SCOPES = ("regio", "landelijk")
+
 # Delivery-level rules: any of these rejects the whole delivery.
 LEVERINGSREGELS: dict[str, str] = {
     "mapnaam": "folder name is not <regio>_<periode> (VT01-VT27, CBS period code)",
@@ -63,6 +70,8 @@ LEVERINGSREGELS: dict[str, str] = {
     "identificerende_kolom": "a column is named like a direct identifier",
     "bsn_waarden": "a column holds values that are a BSN once spaces, dots and dashes are removed and a lost "
                    "leading zero is restored (8 or 9 digits passing the eleven-test)",
+    "declaratie_ongeldig": "levering.toml is not valid TOML, or has a key or value the contract does not know",
+    "persoon_scope_wisselt": "the persoon_id scope differs from that of the region's other current deliveries",
     "periode_overlapt": "the period overlaps a current delivery of the same region with another period code",
     "kwaliteitspoort": "a critical Great Expectations expectation failed on the rows about to be loaded",
     "kolomtype": "a Parquet column has a type that cannot be read as one value per row (struct, list, map)",

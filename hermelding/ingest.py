@@ -12,6 +12,7 @@ import hashlib
 import io
 import logging
 import os
+import tomllib
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,10 +29,12 @@ from hermelding import gate
 from hermelding.config import Config
 from hermelding.contract import (
     BESTANDSSOORTEN,
+    DECLARATIE,
     EXTENSIES,
     KOLOMMEN,
     LEVERING_RE,
     MAX_VELDLENGTE,
+    PERSOON_SCOPES,
     kolomnaam_identificerend,
 )
 from hermelding.ingest_sql import MACROS, WAREHOUSE_DDL, bsn_telling, valideer
@@ -399,6 +402,7 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
         # A superseded delivery delivered again ("hersteld") is validated and loaded again like a new one:
         # the other current deliveries may have changed since (a melding id or casus moved elsewhere).
         herstel = laatste is not None and laatste[1] == "geladen"
+        scope = _persoon_scope(map_, con, regio, periode.code)
         overlap = con.execute("""
             select levering_id from ingest.leveringen
             where regio = ? and is_actueel and periode <> ? and periode_start <= ? and periode_eind >= ?
@@ -407,7 +411,8 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
             raise LeveringAfgewezen("periode_overlapt", f"{naam}: period {periode.code} overlaps current delivery "
                                     f"{overlap[0]} (rule periode_overlapt). Deliver one kind of period per region.")
         try:
-            return _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud, herstel)
+            return _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud, herstel,
+                         scope)
         except (LeveringAfgewezen, OSError, MemoryError, duckdb.IOException, duckdb.OutOfMemoryException):
             raise  # a refusal, or the machine (disk, memory): the run stops and the next one retries
         except Exception as exc:  # anything else is about this delivery's content: refuse it, load the others
@@ -419,7 +424,9 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
             for tabel in (*BESTANDSSOORTEN, "quarantaine", "waarschuwingen", "leveringsbestanden", "leveringen"):
                 con.execute(f"delete from ingest.{tabel} where levering_id = ?", [levering_id])
             con.execute("""
-                insert into ingest.leveringen values (?, ?, ?, ?, ?, ?, ?, ?, 'afgewezen', ?, false, null)
+                insert into ingest.leveringen (levering_id, map, regio, periode, periode_start, periode_eind,
+                    inhoud_sha256, ingelezen_op, uitkomst, reden, is_actueel, vervangt)
+                values (?, ?, ?, ?, ?, ?, ?, ?, 'afgewezen', ?, false, null)
             """, [levering_id, naam, regio, periode.code if periode else None, periode.start if periode else None,
                   periode.eind if periode else None, inhoud, datetime.now(), str(fout)])
             con.execute("commit")
@@ -429,6 +436,36 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
         log.debug("Delivery %s rejected: %s", naam, fout)  # reported by the caller (CLI or flow task)
         return LeveringVerslag(naam, "afgewezen", levering_id=levering_id, regelcode=fout.regelcode,
                                reden=str(fout), bestanden=verslagen)
+
+
+def _persoon_scope(map_: Path, con, regio: str, periode: str) -> str:
+    """The persoon_id scope the delivery declares in levering.toml (default `regio`); it must equal the scope
+    of the region's other current deliveries, or one pseudonym would mean different things within a region."""
+    pad = map_ / DECLARATIE
+    scope = "regio"
+    if pad.is_file():
+        try:
+            declaratie = tomllib.loads(pad.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise LeveringAfgewezen("declaratie_ongeldig", f"{map_.name}/{DECLARATIE}: not valid TOML "
+                                    f"({type(exc).__name__}; rule declaratie_ongeldig).") from None
+        onbekend = sorted(set(declaratie) - {"persoon_id"})
+        scope = declaratie.get("persoon_id", "regio")
+        if onbekend or scope not in PERSOON_SCOPES:
+            raise LeveringAfgewezen(
+                "declaratie_ongeldig", f"{map_.name}/{DECLARATIE}: "
+                + (f"unknown key '{onbekend[0]}'" if onbekend else "persoon_id must be one of " + ", ".join(PERSOON_SCOPES))
+                + " (rule declaratie_ongeldig; docs/export-contract.md).")
+    anders = con.execute("""
+        select levering_id, persoon_scope from ingest.leveringen
+        where regio = ? and is_actueel and uitkomst = 'geladen' and periode <> ? and persoon_scope <> ?
+        limit 1""", [regio, periode, scope]).fetchone()
+    if anders:
+        raise LeveringAfgewezen(
+            "persoon_scope_wisselt", f"{map_.name}: declares persoon_id scope '{scope}' but current delivery "
+            f"{anders[0]} of region {regio} has '{anders[1]}' (rule persoon_scope_wisselt). A region uses one kind of "
+            "pseudonym: re-deliver the earlier periods with the same scope, or correct levering.toml.")
+    return scope
 
 
 def _onverwacht(naam: str, exc: Exception) -> LeveringAfgewezen:
@@ -444,7 +481,7 @@ def _onverwacht(naam: str, exc: Exception) -> LeveringAfgewezen:
 
 
 def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud,
-          herstel: bool = False) -> LeveringVerslag:
+          herstel: bool = False, scope: str = "regio") -> LeveringVerslag:
     tabellen = {}
     for verslag in verslagen:
         tabel, extra = _lees_bestand(bestanden[verslag.soort], verslag.soort, naam)
@@ -527,9 +564,12 @@ def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, 
                          levering_id])
         else:  # (an earlier refusal of this content by an OPNIEUW_PROBEREN rule is replaced)
             con.execute("delete from ingest.leveringen where levering_id = ?", [levering_id])
-            con.execute("insert into ingest.leveringen values (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', null, true, ?)",
+            con.execute("""
+                insert into ingest.leveringen (levering_id, map, regio, periode, periode_start, periode_eind,
+                    inhoud_sha256, ingelezen_op, uitkomst, reden, is_actueel, vervangt, persoon_scope)
+                values (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', null, true, ?, ?)""",
                         [levering_id, naam, regio, periode.code, periode.start, periode.eind, inhoud, datetime.now(),
-                         verslag.vervangt])
+                         verslag.vervangt, scope])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

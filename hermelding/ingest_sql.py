@@ -28,6 +28,8 @@ create table if not exists ingest.leveringen (
     is_actueel boolean not null,
     vervangt varchar                    -- the levering_id this correction replaced
 );
+-- the scope of persoon_id the delivery declared (levering.toml): regio | landelijk
+alter table ingest.leveringen add column if not exists persoon_scope varchar default 'regio';
 create table if not exists ingest.leveringsbestanden (
     levering_id varchar not null,
     bestandssoort varchar not null,

@@ -947,3 +947,39 @@ def test_column_name_that_is_a_bsn_is_refused_and_not_stored(schone_set, config)
     [v] = ingest(config)
     assert v.regelcode == "bsn_waarden" and "111" not in v.reden
     assert tellingen(config)["leveringsbestanden"] == 0
+
+
+def _declareer(map_: Path, tekst: str) -> None:
+    (map_ / "levering.toml").write_text(tekst, encoding="utf-8")
+
+
+def test_a_delivery_declares_the_scope_of_its_pseudonyms(twee_leveringen):
+    cfg = twee_leveringen
+    _declareer(cfg.raw_dir / EERSTE, 'persoon_id = "landelijk"\n')
+    _declareer(cfg.raw_dir / TWEEDE, 'persoon_id = "landelijk"\n')
+    assert [v.uitkomst for v in ingest(cfg)] == ["geladen", "geladen"]
+    assert set(tabel(cfg, "select persoon_scope from ingest.leveringen").persoon_scope) == {"landelijk"}
+
+
+def test_without_a_declaration_pseudonyms_are_the_regions(twee_leveringen):
+    cfg = twee_leveringen
+    ingest(cfg)
+    assert set(tabel(cfg, "select persoon_scope from ingest.leveringen").persoon_scope) == {"regio"}
+
+
+@pytest.mark.parametrize("tekst", ['persoon_id = "nationaal"\n', 'persoonid = "landelijk"\n', "persoon_id = \n"])
+def test_an_invalid_declaration_rejects_the_delivery(twee_leveringen, tekst):
+    cfg = twee_leveringen
+    _declareer(cfg.raw_dir / EERSTE, tekst)
+    verslagen = {v.map: v for v in ingest(cfg)}
+    assert verslagen[EERSTE].uitkomst == "afgewezen" and verslagen[EERSTE].regelcode == "declaratie_ongeldig"
+    assert "levering.toml" in verslagen[EERSTE].reden
+    assert verslagen[TWEEDE].uitkomst == "geladen"
+
+
+def test_one_region_uses_one_kind_of_pseudonym(twee_leveringen):
+    cfg = twee_leveringen
+    _declareer(cfg.raw_dir / TWEEDE, 'persoon_id = "landelijk"\n')
+    verslagen = {v.map: v for v in ingest(cfg)}
+    assert verslagen[EERSTE].uitkomst == "geladen"
+    assert verslagen[TWEEDE].uitkomst == "afgewezen" and verslagen[TWEEDE].regelcode == "persoon_scope_wisselt"

@@ -1,15 +1,16 @@
 -- Betrokkenen of the meldingen of the current deliveries, with the region of their delivery.
--- A person is identified within the delivering region: the export contract's persoon_id is a pseudonym of
--- the region (scope `regio`), so the same pseudonym in two regions is two persons. Every definition (D1-D4)
--- links persons through this key, so none links across regions.
+-- The person key every definition links through. A delivery declares the scope of its pseudonyms
+-- (levering.toml, docs/export-contract.md): `regio` (the default) - the same pseudonym in two regions is two
+-- persons, so the key is `<regio>:<persoon_id>`; `landelijk` - one national pseudonym, the key is the
+-- pseudonym itself and D2-D4 follow a person across regions (D1 stays within the region: see its doc).
 with betrokkenen as (
-    {{ rijen_van_actuele_leveringen('stg_ingest__betrokkenen') }}
+    {{ rijen_van_actuele_leveringen('stg_ingest__betrokkenen', ['regio', 'persoon_scope']) }}
 )
 
 select
     regio,
     melding_id,
-    regio || ':' || persoon_id as persoon_id,
+    case when persoon_scope = 'landelijk' then persoon_id else regio || ':' || persoon_id end as persoon_id,
     persoon_id as persoon_id_geleverd,
     rol,
     geslacht,

@@ -7,6 +7,7 @@ select
     periode_start,
     periode_eind,
     inhoud_sha256,
+    persoon_scope,
     uitkomst,
     is_actueel
 from {{ source('ingest', 'leveringen') }}
