@@ -273,7 +273,7 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
         h.passModel(lp)
         positie = pd.Series(np.arange(len(kol)), index=kol)
         hier = np.flatnonzero(blok[doelen] == b)
-        if eis is not None and not bindend:
+        if eis is not None:
             # a finite box for the joint solves (a cell unbounded above would make 'push all up' unbounded)
             plafond = np.nansum(np.where(np.isnan(getoond), 0, getoond)) + 10 * float(np.max(eis)) + 10
             vrij = np.flatnonzero(np.isinf(boven_c[kol])).astype(np.int32)

@@ -205,17 +205,16 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
     for ronde in range(1, MAX_RONDES + 1):
         verslag.rondes = ronde
         getoond = np.where(onderdrukt, np.nan, afgerond)
-        oordeel = attack.beoordeel(attack.intervallen(model, getoond, afronding // 2, te_controleren,
-                                                      eis=np.where(primair[te_controleren], minimum, 1)),
-                                   primair[te_controleren], minimum)
+        iv = attack.intervallen(model, getoond, afronding // 2, te_controleren,
+                                eis=np.where(primair[te_controleren], minimum, 1), bindend=True)
+        oordeel = attack.beoordeel(iv, primair[te_controleren], minimum)
         fout = oordeel.loc[oordeel["vastgepind"] | oordeel["te_smal"], "cel"].to_numpy()
         if len(fout) == 0:
             break
         # per failing cell at least one of the shown cells that bind its interval in the attacker's LP
         # must be suppressed (a Benders-type cut: relaxing only non-binding cells cannot widen it); the
         # cheapest cells meeting all cuts by a small MILP
-        binding = attack.intervallen(model, getoond, afronding // 2, fout, bindend=True)["bindend"]
-        sneden = [k for k in binding if len(k)]
+        sneden = [k for k in oordeel.loc[oordeel["vastgepind"] | oordeel["te_smal"], "bindend"] if len(k)]
         if len(sneden) < len(fout):
             raise RuntimeError(f"Disclosure: {len(fout) - len(sneden)} suppressed cell(s) cannot be protected.")
         kol = np.unique(np.concatenate(sneden))
