@@ -146,7 +146,8 @@ def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", TIJDSLIMIET_SECONDEN)
     h.setOptionValue("mip_rel_gap", 1e-4)
-    h.setOptionValue("threads", 1)
+    # no 'threads' option: HiGHS keeps one thread pool per process, and asking another size after it exists
+    # makes every later solve fail
     h.passModel(lp)
     oplossing = highspy.HighsSolution()
     oplossing.col_value = start.astype(float).tolist()
@@ -155,6 +156,8 @@ def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np
     h.run()
     info = h.getInfo()
     if info.primal_solution_status != 2:  # no feasible solution
+        log.warning("Disclosure MILP (%s cells): no solution (%s); the greedy heuristic is used for this block.",
+                    n, h.modelStatusToString(h.getModelStatus()))
         return None, None
     return np.asarray(h.getSolution().col_value) > 0.5, float(info.mip_dual_bound)
 

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from scipy.optimize import linprog
 
 from hermelding.disclosure import SPECIFICATIES, VLAG_NIET_OPENBAAR, VLAG_ONDERDRUKT, openbaar, regio_ouders
@@ -60,8 +59,7 @@ def relaties(mart: pd.DataFrame, gemeenten: list[str]) -> list[tuple[tuple, list
         uit.append(((*c, "hermelding"), [(*c, "hermelding_een_bekend"), (*c, "hermelding_meerdere_bekend")], True))
         uit.append(((*c, "vervolgmelding"), [(*c, "vervolg_tijdens_vb"), (*c, "vervolg_na_vb"),
                                              (*c, "vervolg_tijdens_monitoring")], True))
-        for teller in ("hermelding", "vervolgmelding"):
-            uit.append(((*c, "meldingen"), [(*c, teller)], False))
+        uit.extend(((*c, "meldingen"), [(*c, teller)], False) for teller in ("hermelding", "vervolgmelding"))
     perioden = ["2024HJ01", "2024HJ02", "2024JJ00", *KWARTALEN]
     for kolom in GETOOND:
         for p in perioden:
