@@ -11,20 +11,26 @@ The model, a mixed-integer programme solved with HiGHS per connected block of ce
   (an empty cell always costs 1, so no free suppression);
 - no relation with exactly one suppressed cell: for every equality relation r and cell c in r,
   sum_{c' in r, c' != c} s_c' >= s_c;
-- capacity per primary cell p and equality relation r containing p: the other suppressed cells of r can
-  absorb a rise of p up to the minimum: sum_{c in r, c != p} cap_c s_c >= minimum - value_p, with cap_c the
-  value of a cell on the same side of r (it can only fall to 0) and unlimited for one on the other side.
+- room per primary cell p and relation r containing p (equality, or inequality with p on the smaller side):
+  r alone must let p rise to the minimum, absorbed by the other cells of r within their room (a suppressed
+  cell on the same side can fall to 0, one on the other side can rise freely, a shown cell only within its
+  rounding interval) and the inequality's own slack (`_capaciteit_rijen`).
 
 These constraints are necessary, not sufficient, for the protection the release audit demands (the
 attacker's interval of each primary cell reaches `minimum` and is at least `minimum` wide; no suppressed
-cell pinned). So the solution is verified with the attacker's LP (hermelding/attack.py) and every cell that
-fails gets a cut: at least one more cell among those sharing a relation with it must be suppressed; the MILP
-is solved again (at most `MAX_RONDES` rounds).
+cell pinned). So the solution is verified with the attacker's LP (hermelding/attack.py), and every cell that
+fails gets a Benders-type cut: at least one of the shown cells that bind its interval in the attacker's LP
+(non-zero reduced cost) must be suppressed too, since relaxing only non-binding cells cannot widen it. A small
+MILP picks the cheapest cells meeting all cuts; later rounds only add cells, so only the failing cells need
+checking again (at most `MAX_RONDES` rounds; on the demo 4). The report gives HiGHS' bound for round 1
+(`optimum_ondergrens`: no choice meeting round 1's constraints hides less) next to the final objective.
 
 Fallback: a block with more than `MAX_CELLEN_MILP` cells, or one where HiGHS finds no feasible solution
 within `TIJDSLIMIET_SECONDEN`, is protected by the greedy heuristic (suppress the smallest other cell of
-every relation with exactly one suppressed cell until none is left) and then verified and cut the same way;
-with HiGHS the greedy solution is the starting point, so the MILP result is never worse than it.
+every relation with exactly one suppressed cell until none is left) and then verified and cut the same way.
+HiGHS gets the greedy choice as a starting point where it is feasible. National scale (342 municipalities x 25
+regions) makes D1 one block of ~160,000 cells; the intended decomposition (as tau-Argus' HiTaS: the table of
+regions and total first, then each region's municipalities with the region cells fixed) is not built yet.
 """
 
 from __future__ import annotations
@@ -173,8 +179,6 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
     if not primair.any():
         return onderdrukt, verslag
     afgerond = afronding * np.floor(waarde / afronding + 0.5)
-    buren = abs(sparse.vstack([model.gelijk, model.ongelijk])).astype(bool).astype(np.int8).tocsc()
-    buren = (buren.T @ buren).tocsr()  # cell x cell: share a relation
     blok = attack._blokken(model)
     kosten = waarde + 1.0
     enkel = _enkel_rijen(model.gelijk)
