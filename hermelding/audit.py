@@ -2,10 +2,14 @@
 
 Great Expectations suites (`expectations/expectations/audit_*.json`) run on aggregates computed in DuckDB
 (never on millions of raw rows), and only for what dbt cannot check: plausibility against the previous
-release, re-deriving disclosure on the public marts as they will be published, and registration-quality
-warnings for the operator. Model invariants (keys, completeness, ranges, classes adding up, reconciliation
-with the delivered meldingen, Kaplan-Meier curves, no small public counts) are dbt tests and are not
-restated here. A critical failure blocks publication; warnings are reported. Results and Data Docs (HTML)
+release, the disclosure of the public marts as they will be published, a public release that shows (almost)
+nothing, and registration-quality warnings for the operator. Model invariants (keys, completeness, ranges,
+classes adding up, reconciliation with the delivered meldingen, Kaplan-Meier curves, no small public counts)
+are dbt tests and are not restated here. The attacker audit (`aanvalsaudit`, hermelding/attack.py) computes by
+linear programming over all public tables together the feasible interval of every suppressed cell and checks
+that every public ratio is a function of the published counts; its verdicts go through GX like every other
+check (suites audit_onthulling, audit_verhoudingen) and its figures into the audit summary (release.json,
+laatste_run.json). A critical failure blocks publication; warnings are reported. Results and Data Docs (HTML)
 are written in a GX file context under the build folder.
 """
 
@@ -14,15 +18,17 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from hermelding import gate
+from hermelding import attack, gate
 from hermelding.config import Config
-from hermelding.disclosure import SPECIFICATIES, additieve_relaties, lange_cellen, regio_ouders
+from hermelding.disclosure import SPECIFICATIES, regio_ouders
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +38,7 @@ class AuditResult:
     waarschuwingen: list[str] = field(default_factory=list)
     suites: dict[str, bool] = field(default_factory=dict)
     data_docs: Path | None = None
+    onthulling: dict = field(default_factory=dict)  # the attacker audit's figures (release.json, run summary)
 
     @property
     def geslaagd(self) -> bool:
@@ -39,7 +46,7 @@ class AuditResult:
 
     def summary(self) -> dict:
         return {"geslaagd": self.geslaagd, "kritiek": self.kritiek, "waarschuwingen": self.waarschuwingen,
-                "suites": self.suites}
+                "suites": self.suites, "onthulling": self.onthulling}
 
 
 def _connect(config: Config, build_db: Path) -> duckdb.DuckDBPyConnection:
@@ -68,23 +75,80 @@ def _frames(con, config: Config, vorige_release: Path | None) -> dict[str, pd.Da
         """).df()
     else:
         frames["audit_plausibiliteit"] = pd.DataFrame({"factor": pd.Series(dtype=float)})
-    relaties, omvang = [], []
-    gemeenten = con.execute("select * from dimensies.dim_gemeente").df()
+    omvang = []
     for mart, spec in SPECIFICATIES.items():
-        pub = con.execute(f"select * from openbaar.{mart}_openbaar").df()
-        tellingen = pub[list(spec.tellingen)]
+        tellingen = con.execute(f"select {', '.join(spec.tellingen)} from openbaar.{mart}_openbaar").df()
         omvang.append({"mart": mart, "cellen": int(tellingen.size), "getoond": int(tellingen.notna().sum().sum())})
-        # re-derive every additive relation on the published values: none may have exactly one empty cell
-        cellen = lange_cellen(pub.assign(**{k: pub[k].isna().astype(int) for k in spec.tellingen}), spec)
-        groepen = additieve_relaties(pub, cellen, spec, regio_ouders(pub, gemeenten))
-        telling = groepen.merge(cellen[["cel", "waarde"]], on="cel").groupby("groep")["waarde"].sum()
-        relaties.append(pd.DataFrame({"mart": mart, "groep": telling.index, "onderdrukt_in_relatie": telling.to_numpy()}))
-    frames["audit_onthulling"] = pd.concat(relaties, ignore_index=True)
     # a public release that shows (almost) nothing is refused: e.g. a threshold set far too high
     frames["audit_omvang"] = pd.DataFrame(omvang).assign(
         aandeel_onderdrukt=lambda f: 1.0 - f["getoond"] / f["cellen"].where(f["cellen"] > 0))
     frames["audit_omvang"]["aandeel_onderdrukt"] = frames["audit_omvang"]["aandeel_onderdrukt"].fillna(1.0)
     return frames
+
+
+def aanvalsaudit(con, afronding: int, minimum: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The attacker audit (hermelding/attack.py), run on the public marts exactly as they will be published,
+    all tables as one linked set, independent of the suppression engine (it reads no flag and no engine
+    output besides the public tables). Primary cells are found from the internal (exact) marts.
+
+    Returns (one row per suppressed cell: its feasible interval and verdict; one row per public ratio
+    column: how many values are not the ratio of the published counts; figures)."""
+    begin = time.perf_counter()
+    gemeenten = con.execute("select * from dimensies.dim_gemeente").df()
+    publiek, intern, ouders, verhoudingen = {}, {}, [], []
+    for mart, spec in SPECIFICATIES.items():
+        pub = con.execute(f"select * from openbaar.{mart}_openbaar").df()
+        publiek[mart] = (pub, spec)
+        intern[mart] = (con.execute(f"select * from marts.{mart}").df(), spec)
+        ouders.append(regio_ouders(pub, gemeenten))
+        verwacht = attack.verhoudingen(pub, spec)
+        for kolom in pub.columns:
+            waarde = pub[kolom]
+            if kolom in spec.afgeleid:
+                a, b = pd.to_numeric(waarde, errors="coerce").to_numpy(dtype=float), verwacht[kolom].to_numpy()
+                afwijkend = (np.isnan(a) != np.isnan(b)) | (np.abs(np.nan_to_num(a) - np.nan_to_num(b)) > 1e-9)
+            elif pd.api.types.is_float_dtype(waarde):
+                afwijkend = waarde.notna().to_numpy()  # a fractional column that is no ratio of public counts
+            else:
+                continue
+            verhoudingen.append({"mart": mart, "kolom": kolom, "waarden": int(waarde.notna().sum()),
+                                 "afwijkend": int(afwijkend.sum())})
+    regio_ouder = pd.concat(ouders, ignore_index=True).drop_duplicates()
+    model = attack.bouw_model(publiek, regio_ouder)
+    exact = attack.bouw_model(intern, regio_ouder).cellen.set_index("sleutel")["waarde"]
+    waarheid = exact.reindex(model.cellen["sleutel"]).to_numpy(dtype=float)
+    getoond = model.cellen["waarde"].to_numpy(dtype=float)
+    primair = afronding * np.floor(waarheid / afronding + 0.5) < minimum
+    doelen = np.flatnonzero(np.isnan(getoond) & ~np.isnan(waarheid))
+    iv = attack.intervallen(model, getoond, afronding // 2, doelen, eis=np.where(primair[doelen], minimum, 1))
+    oordeel = attack.beoordeel(iv, primair[doelen], minimum).merge(model.cellen[["cel", "mart", "kolom"]], on="cel")
+    # the model itself: the true value lies in every exactly computed interval (a range proved by two joint
+    # LPs is only part of the interval), and every relation holds on the exact counts
+    w = waarheid[oordeel["cel"].to_numpy()]
+    oordeel["waarheid_binnen"] = ~oordeel["exact"] | ((w >= oordeel["onder"] - 1e-6) & (w <= oordeel["boven"] + 1e-6))
+    bekend = np.nan_to_num(waarheid)
+    geschonden = int((np.abs(model.gelijk @ bekend) > 1e-9).sum() + (model.ongelijk @ bekend < -1e-9).sum())
+    verhoudingen.append({"mart": "*", "kolom": "relaties (gelden op de exacte tellingen)",
+                         "waarden": int(model.gelijk.shape[0] + model.ongelijk.shape[0]), "afwijkend": geschonden})
+    cellen = oordeel[["mart", "kolom", "primair", "onder", "boven", "breedte", "exact", "vastgepind", "te_smal",
+                      "waarheid_binnen"]]
+    prim = cellen[cellen["primair"]]
+    cijfers = {
+        "cellen_gecontroleerd": int(len(cellen)),
+        "primair": int(len(prim)),
+        "getoonde_cellen": int((~np.isnan(getoond)).sum()),
+        "relaties": int(model.gelijk.shape[0] + model.ongelijk.shape[0]),
+        "vastgepind": int(cellen["vastgepind"].sum()),
+        "te_smal": int(cellen["te_smal"].sum()),
+        # a lower bound: cells that clearly pass keep the range two joint LPs proved (`exact` False)
+        "smalste_interval": float(cellen["breedte"].min()) if len(cellen) else None,
+        "smalste_interval_primair": float(prim["breedte"].min()) if len(prim) else None,
+        "verhoudingen_gecontroleerd": int(sum(v["waarden"] for v in verhoudingen if v["mart"] != "*")),
+        "verhoudingen_afwijkend": int(sum(v["afwijkend"] for v in verhoudingen if v["mart"] != "*")),
+        "relaties_geschonden": geschonden,
+        "seconden": round(time.perf_counter() - begin, 1),
+    }
+    return cellen, pd.DataFrame(verhoudingen), cijfers
 
 
 def _context(config: Config):
@@ -107,13 +171,19 @@ def audit(config: Config, build_db: Path, vorige_release: Path | None = None) ->
 
     with _connect(config, build_db) as con:
         frames = _frames(con, config, vorige_release)
+        onthulling, verhoudingen, cijfers = aanvalsaudit(con, int(config.afronding), int(config.minimum_telling))
+    frames["audit_onthulling"] = onthulling
+    frames["audit_verhoudingen"] = verhoudingen
+    log.info("Attacker audit: %s suppressed cells checked, %s pinned, %s under-protected, narrowest %s (%ss).",
+             cijfers["cellen_gecontroleerd"], cijfers["vastgepind"], cijfers["te_smal"], cijfers["smalste_interval"],
+             cijfers["seconden"])
     context = _context(config)
     bron = context.data_sources.add_or_update_pandas("marts")
     parameters = {"minimum_telling": int(config.minimum_telling),
                   "factor_max": float(config.plausibiliteit_factor),
                   "factor_min": 1.0 / float(config.plausibiliteit_factor),
                   "max_aandeel_onderdrukt": float(config.max_aandeel_onderdrukt)}
-    resultaat = AuditResult()
+    resultaat = AuditResult(onthulling=cijfers)
     for naam, frame in frames.items():
         suite = context.suites.add_or_update(gate.load_suite(config, naam))
         definitie = context.validation_definitions.add_or_update(

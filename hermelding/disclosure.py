@@ -1,16 +1,21 @@
-"""Disclosure control for public marts, as CBS does for Veilig Thuis figures.
+"""Disclosure control for public marts, as CBS does for Veilig Thuis figures (docs/openbaarmaking.md).
 
 - Counts are rounded to multiples of `afronding` (5); a count below `minimum` (10) after rounding is
-  suppressed (primary suppression): empty value plus a flag saying why.
-- Complementary (secondary) suppression: a suppressed cell must not be recoverable by subtraction. The
-  additive relations are *groups* (a total and its parts): a row's classes and their total, a region and
-  its municipalities, a year and its half years, a half year and its quarters. Whenever a group has
-  exactly one suppressed cell, the smallest other cell of the group is suppressed too; repeated until no
-  group has exactly one (each round vectorised over all groups).
-- Percentages are computed on the unrounded counts and suppressed when their numerator or denominator is.
+  suppressed (primary suppression).
+- All public cells of a table are protected as one linked set: every additive relation that holds in the
+  data (within a row, a region and its municipalities, a period and its sub-periods, a statistic repeated
+  in several rows) is derived from the table's `Specificatie` (hermelding/attack.py `bouw_model`).
+  Secondary suppression is chosen by a mixed-integer model (hermelding/disclosure_milp.py) and verified
+  with the attacker's linear programme (hermelding/attack.py) before it is accepted.
+- A small residual class (`niet_ingedeeld`) is not published per cell: the total includes it, as CBS
+  footnotes, so it never forces a headline cell to be hidden.
+- Every percentage, interval bound and rate is computed from the published (rounded) counts, to one
+  decimal, and is empty when any of its counts is.
+- Publicly an empty cell carries one flag value, `onderdrukt` (or `niet_openbaar` for what the table never
+  shows); whether it was primary or secondary stays internal.
 
 The mart-specific part (which columns, which groups) is a `Specificatie`; the engine works on a long table of
-cells, so no Python loop runs over rows.
+cells and sparse matrices, so no Python loop runs over rows.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ import pandas as pd
 
 from hermelding.reference import d1_groepen, d1_tellingen
 
+# public flag values (one symbol for every suppression, as CBS' "."):
+VLAG_ONDERDRUKT = "onderdrukt"  # suppressed, or a ratio of a suppressed count
+VLAG_NIET_OPENBAAR = "niet_openbaar"  # never shown in this table (residual class, published elsewhere, ...)
+# internal reasons (only in the engine's report, never in a public table):
 VLAG_PRIMAIR = "primair"  # below the minimum after rounding
-VLAG_SECUNDAIR = "secundair"  # suppressed so that another cell cannot be recovered by subtraction
-VLAG_AFGELEID = "afgeleid"  # a percentage whose numerator or denominator is suppressed
+VLAG_SECUNDAIR = "secundair"  # suppressed so that another cell cannot be recovered
 
 
 @dataclass(frozen=True)
@@ -33,129 +41,97 @@ class Specificatie:
     tellingen: tuple[str, ...]  # count columns to round and protect
     # additive groups within a row: (total column, (part columns...))
     rij_groepen: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    # percentage column -> the count columns it derives from
-    afgeleid: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # ratio column -> (formula, numerator, denominator): aandeel (100 x), per_1000, wilson_onder/_boven
+    # (hermelding/attack.py `verhoudingen`), always on the published counts
+    afgeleid: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     geografisch: bool = True  # region = sum of its municipalities (needs regiotype/regiocode + ouder_regio)
-    periodiek: bool = False  # year = half years, half year = quarters (needs periode)
-
-
-def _ouder_periode(periode: pd.Series) -> pd.DataFrame:
-    """Parent periods: a quarter's half year, a half year's year."""
-    jaar = periode.str[:4]
-    soort = periode.str[4:6]
-    nr = pd.to_numeric(periode.str[6:8], errors="coerce")
-    halfjaar = jaar + "HJ0" + ((nr + 1) // 2).astype("Int64").astype(str)
-    return pd.DataFrame({
-        "kind": periode,
-        "ouder": np.select([soort == "KW", soort == "HJ"], [halfjaar, jaar + "JJ00"], ""),
-    })
-
-
-def _sleutel(frame: pd.DataFrame, kolommen: list[str], prefix: str) -> pd.Series:
-    """A group key per row, built column by column (vectorised string concatenation)."""
-    sleutel = pd.Series(prefix, index=frame.index)
-    for kolom in kolommen:
-        sleutel = sleutel + "|" + frame[kolom].astype(str)
-    return sleutel
-
-
-def lange_cellen(frame: pd.DataFrame, spec: Specificatie) -> pd.DataFrame:
-    cellen = frame[list(spec.sleutel) + list(spec.tellingen)].melt(
-        id_vars=list(spec.sleutel), var_name="kolom", value_name="waarde")
-    cellen["cel"] = np.arange(len(cellen))
-    return cellen
-
-
-def additieve_relaties(frame: pd.DataFrame, cellen: pd.DataFrame, spec: Specificatie, regio_ouder: pd.DataFrame | None):
-    """Membership table (groep, cel): every additive group of cells, built with joins."""
-    delen = []
-    sleutel = list(spec.sleutel)
-    # within a row: total + parts
-    for i, (totaal, onderdelen) in enumerate(spec.rij_groepen):
-        leden = cellen[cellen["kolom"].isin((totaal, *onderdelen))]
-        delen.append(pd.DataFrame({"groep": _sleutel(leden, sleutel, f"rij{i}"), "cel": leden["cel"]}))
-    # a region and its sub-regions, for the same period (and other keys) and column
-    if spec.geografisch and regio_ouder is not None and len(regio_ouder):
-        rest = [k for k in sleutel if k not in ("regiotype", "regiocode")]
-        kind = cellen.merge(regio_ouder, left_on="regiocode", right_on="kind")
-        kind["groep"] = _sleutel(kind, ["ouder", "kolom", *rest], "geo")
-        ouder = cellen.merge(kind[["groep", "ouder", "kolom", *rest]].drop_duplicates(),
-                             left_on=["regiocode", "kolom", *rest], right_on=["ouder", "kolom", *rest])
-        delen += [kind[["groep", "cel"]], ouder[["groep", "cel"]]]
-    # a period and its sub-periods, for the same region (and other keys) and column
-    if spec.periodiek:
-        rest = [k for k in sleutel if k != "periode"]
-        ouders = _ouder_periode(cellen["periode"].drop_duplicates())
-        ouders = ouders[ouders["ouder"] != ""]
-        kind = cellen.merge(ouders, left_on="periode", right_on="kind")
-        kind["groep"] = _sleutel(kind, ["ouder", "kolom", *rest], "per")
-        ouder = cellen.merge(kind[["groep", "ouder", "kolom", *rest]].drop_duplicates(),
-                             left_on=["periode", "kolom", *rest], right_on=["ouder", "kolom", *rest])
-        delen += [kind[["groep", "cel"]], ouder[["groep", "cel"]]]
-    if not delen:
-        return pd.DataFrame({"groep": pd.Series(dtype=str), "cel": pd.Series(dtype=int)})
-    return pd.concat(delen, ignore_index=True).drop_duplicates()
-
-
-def beveilig_cellen(cellen: pd.DataFrame, groepen: pd.DataFrame, afronding: int, minimum: int) -> pd.DataFrame:
-    """Round, suppress primary cells, then suppress secondary cells until no group has exactly one
-    suppressed cell. Returns cellen with `gepubliceerd` (nullable) and `vlag`."""
-    waarde = cellen["waarde"].to_numpy(dtype=float)
-    afgerond = afronding * np.floor(waarde / afronding + 0.5)
-    onderdrukt = afgerond < minimum
-    vlag = np.where(onderdrukt, VLAG_PRIMAIR, None).astype(object)
-    if len(groepen):
-        cel = groepen["cel"].to_numpy()
-        groep_codes, groep_idx = np.unique(groepen["groep"].to_numpy(), return_inverse=True)
-        while True:
-            onderdrukt_in_groep = np.bincount(groep_idx, weights=onderdrukt[cel], minlength=len(groep_codes))
-            enkel = onderdrukt_in_groep == 1
-            if not enkel.any():
-                break
-            kandidaten = pd.DataFrame({"groep": groep_idx, "cel": cel, "waarde": waarde[cel]})
-            kandidaten = kandidaten[enkel[groep_idx] & ~onderdrukt[cel]]
-            if kandidaten.empty:  # a group of one cell: nothing left to add
-                break
-            # the smallest remaining cell of each group with exactly one suppressed (ties: lowest cell id)
-            kies = kandidaten.sort_values(["waarde", "cel"]).drop_duplicates("groep")["cel"].to_numpy()
-            onderdrukt[kies] = True
-            vlag[kies] = VLAG_SECUNDAIR
-    uit = cellen.copy()
-    uit["gepubliceerd"] = pd.array(np.where(onderdrukt, np.nan, afgerond), dtype="Float64").astype("Int64")
-    uit["vlag"] = vlag
-    return uit
+    periodiek: bool = False  # year = half years, half year = quarters (needs periode_kolom)
+    periode_kolom: str = "periode"
+    # the period relation holds only for rows where these columns have these values (disjoint cohorts)
+    periodiek_als: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # residual classes: in the total, never shown per cell (the row relation becomes total >= shown classes)
+    residu: tuple[str, ...] = ()
+    # columns this table never shows (published in another table, or not a function of public counts)
+    niet_openbaar: tuple[str, ...] = ()
+    # count column -> key columns it does not depend on (one statistic repeated over those rows)
+    vast_over: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # ratio column -> boolean column that must be true for the ratio to be published
+    voorwaarde: dict[str, str] = field(default_factory=dict)
+    # count column -> (key column, +1 rising / -1 falling along it): inequalities the attacker knows
+    monotoon: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimum: int = 10,
-             regio_ouder: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The public variant of a region x period mart: rounded/suppressed counts, a `<kolom>_vlag` per
-    count and percentage saying why a value is empty, percentages from unrounded counts."""
+             regio_ouder: pd.DataFrame | None = None, verslag: dict | None = None) -> pd.DataFrame:
+    """The public variant of a mart: counts rounded and protected as one linked set (secondary suppression
+    by optimisation, hermelding/disclosure_milp.py), every ratio recomputed from the published counts
+    (hermelding/attack.py `verhoudingen`), and one public flag value per empty cell (`VLAG_ONDERDRUKT`, or
+    `VLAG_NIET_OPENBAAR` for what this table never publishes). The reason for a suppression stays internal:
+    pass a dict as `verslag` to receive the figures and the per-cell reasons."""
+    from hermelding import attack
+    from hermelding.disclosure_milp import kies_onderdrukking
+
+    # ratios, and other non-count columns the table never shows (their counts are not public)
+    ratio_kolommen = [*spec.afgeleid, *(k for k in spec.niet_openbaar if k not in spec.tellingen and k not in spec.afgeleid)]
+    vlaggen = [f"{k}_vlag" for k in (*spec.tellingen, *ratio_kolommen)]
     if frame.empty:
         uit = frame.copy()
-        for k in (*spec.tellingen, *spec.afgeleid):
-            uit[f"{k}_vlag"] = pd.Series(dtype=object)
+        for v in vlaggen:
+            uit[v] = pd.Series(dtype="string")
         return uit
-    # a fixed row order: secondary suppression breaks ties by cell number, so the same input must give
+    # a fixed row order: ties between equal cells are broken by cell number, so the same input must give
     # the same cells whatever order the database returned the rows in
     frame = frame.sort_values(list(spec.sleutel)).reset_index(drop=True)
-    cellen = lange_cellen(frame, spec)
-    groepen = additieve_relaties(frame, cellen, spec, regio_ouder)
-    beveiligd = beveilig_cellen(cellen, groepen, afronding, minimum)
-    breed = beveiligd.pivot(index=list(spec.sleutel), columns="kolom", values=["gepubliceerd", "vlag"])
-    uit = frame.set_index(list(spec.sleutel))
+    model = attack.bouw_model({"t": (frame, spec)}, regio_ouder)
+    waarde = model.cellen["waarde"].to_numpy(dtype=float)
+    _controleer_relaties(model, waarde)
+    afgerond = afronding * np.floor(waarde / afronding + 0.5)
+    primair = afgerond < minimum
+    onderdrukt, rapport = kies_onderdrukking(model, waarde, primair, afronding, minimum)
+    gepubliceerd = pd.array(np.where(onderdrukt, np.nan, afgerond), dtype="Float64").astype("Int64")
+    uit = frame.copy()
+    rc = model.rijcellen
     for k in spec.tellingen:
-        uit[k] = breed[("gepubliceerd", k)].reindex(uit.index).astype("Int64")
-        uit[f"{k}_vlag"] = breed[("vlag", k)].reindex(uit.index)
-    for pct, bronnen in spec.afgeleid.items():
-        weg = np.zeros(len(uit), dtype=bool)
-        for b in bronnen:
-            weg |= uit[b].isna().to_numpy()
-        uit[pct] = uit[pct].mask(weg)
-        uit[f"{pct}_vlag"] = np.where(weg, VLAG_AFGELEID, None)
-    vlaggen = [f"{k}_vlag" for k in (*spec.tellingen, *spec.afgeleid)]
-    uit = uit.reset_index()[list(frame.columns) + vlaggen]
+        deel = rc[rc["kolom"] == k]
+        if deel.empty:  # a residual or unpublished count: never shown in this table
+            uit[k] = pd.array([pd.NA] * len(uit), dtype="Int64")
+            uit[f"{k}_vlag"] = np.where(frame[k].notna(), VLAG_NIET_OPENBAAR, None)
+            continue
+        cel = deel.sort_values("rij")["cel"].to_numpy()
+        uit[k] = gepubliceerd[cel]
+        uit[f"{k}_vlag"] = np.where(onderdrukt[cel], VLAG_ONDERDRUKT, None)
+    ratios = attack.verhoudingen(uit, spec)
+    for kolom, (_soort, teller, noemer) in spec.afgeleid.items():
+        bron_weg = np.zeros(len(uit), dtype=bool)
+        for b in (teller, noemer):
+            if b in spec.tellingen:
+                bron_weg |= (uit[f"{b}_vlag"] == VLAG_ONDERDRUKT).to_numpy()
+        uit[kolom] = ratios[kolom]
+        niet = (kolom in spec.niet_openbaar) or (kolom in spec.voorwaarde)
+        leeg_niet_openbaar = uit[kolom].isna().to_numpy() & frame[kolom].notna().to_numpy() & niet
+        uit[f"{kolom}_vlag"] = np.select([bron_weg, leeg_niet_openbaar], [VLAG_ONDERDRUKT, VLAG_NIET_OPENBAAR], None)
+    for kolom in ratio_kolommen[len(spec.afgeleid):]:
+        uit[kolom] = np.nan
+        uit[f"{kolom}_vlag"] = np.where(frame[kolom].notna(), VLAG_NIET_OPENBAAR, None)
+    uit = uit[list(frame.columns) + vlaggen]
     uit[vlaggen] = uit[vlaggen].astype("string")
+    if verslag is not None:
+        reden = np.where(primair, VLAG_PRIMAIR, np.where(onderdrukt, VLAG_SECUNDAIR, None))
+        verslag.update(vars(rapport))
+        verslag["redenen"] = model.cellen.assign(reden=reden)[["sleutel", "kolom", "waarde"]].assign(
+            reden=reden)[onderdrukt]
     return uit
+
+
+def _controleer_relaties(model, waarde: np.ndarray) -> None:
+    """Every equality relation of the specification must hold on the exact counts: a relation that does
+    not hold would make the protection (and the attacker audit) reason about a table that does not exist."""
+    rest = model.gelijk @ waarde
+    fout = np.flatnonzero(np.abs(rest) > 1e-9)
+    if len(fout):
+        raise ValueError(f"Disclosure: {len(fout)} additive relation(s) of the table specification do not hold on "
+                         "the exact counts (e.g. a region that is not the sum of its municipalities). Fix the "
+                         "specification in hermelding/disclosure.py SPECIFICATIES or the mart; nothing published.")
 
 
 def regio_ouders(frame: pd.DataFrame, gemeenten: pd.DataFrame) -> pd.DataFrame:
@@ -180,32 +156,42 @@ SPECIFICATIES: dict[str, Specificatie] = {
         tellingen=tuple(telling["kolom"] for telling in d1_tellingen()),
         rij_groepen=d1_groepen(),
         afgeleid={
-            "hermelding_pct": ("hermelding", "meldingen"),
-            "hermelding_pct_ci_onder": ("hermelding", "meldingen"),
-            "hermelding_pct_ci_boven": ("hermelding", "meldingen"),
-            "vervolgmelding_pct": ("vervolgmelding", "meldingen"),
-            "meldingen_per_1000_inwoners": ("meldingen",),
+            "hermelding_pct": ("aandeel", "hermelding", "meldingen"),
+            "hermelding_pct_ci_onder": ("wilson_onder", "hermelding", "meldingen"),
+            "hermelding_pct_ci_boven": ("wilson_boven", "hermelding", "meldingen"),
+            "vervolgmelding_pct": ("aandeel", "vervolgmelding", "meldingen"),
+            "meldingen_per_1000_inwoners": ("per_1000", "meldingen", "inwoners"),
         },
         periodiek=True,
+        residu=("niet_ingedeeld",),
     ),
     "intergenerationeel_regio_periode": Specificatie(
         sleutel=("regiotype", "regiocode", "periode"),
         tellingen=("volwassen_personen", "eerder_als_minderjarige", "uitgesloten_onbekend_geboortejaar"),
         afgeleid={
-            "eerder_als_minderjarige_pct": ("eerder_als_minderjarige", "volwassen_personen"),
-            "eerder_als_minderjarige_pct_ci_onder": ("eerder_als_minderjarige", "volwassen_personen"),
-            "eerder_als_minderjarige_pct_ci_boven": ("eerder_als_minderjarige", "volwassen_personen"),
+            "eerder_als_minderjarige_pct": ("aandeel", "eerder_als_minderjarige", "volwassen_personen"),
+            "eerder_als_minderjarige_pct_ci_onder": ("wilson_onder", "eerder_als_minderjarige", "volwassen_personen"),
+            "eerder_als_minderjarige_pct_ci_boven": ("wilson_boven", "eerder_als_minderjarige", "volwassen_personen"),
         },
+        # persons per period: a person in both half years is one person in the year, so no period relation
     ),
     "herhaling_cohort": Specificatie(
         sleutel=("definitie_id", "regiotype", "regiocode", "cohort_periode", "horizon_maanden"),
         tellingen=("cohort_omvang", "aantal_gebeurtenissen", "aantal_at_risk", "uitgesloten_onbekend_geboortejaar"),
         afgeleid={
-            "cumulatief_pct": ("cohort_omvang", "aantal_gebeurtenissen"),
-            "cumulatief_pct_ci_onder": ("cohort_omvang", "aantal_gebeurtenissen"),
-            "cumulatief_pct_ci_boven": ("cohort_omvang", "aantal_gebeurtenissen"),
-            "rol_onbekend_pct": ("cohort_omvang",),
+            # Kaplan-Meier = events / cohort when every member is followed to the horizon; only then public
+            "cumulatief_pct": ("aandeel", "aantal_gebeurtenissen", "cohort_omvang"),
+            "cumulatief_pct_ci_onder": ("wilson_onder", "aantal_gebeurtenissen", "cohort_omvang"),
+            "cumulatief_pct_ci_boven": ("wilson_boven", "aantal_gebeurtenissen", "cohort_omvang"),
         },
+        voorwaarde={"cumulatief_pct": "volledige_followup", "cumulatief_pct_ci_onder": "volledige_followup",
+                    "cumulatief_pct_ci_boven": "volledige_followup"},
+        # cohort periods: a closed casus (D2) lies in one half year; a person (D3, D4) may be in both
+        periodiek=True, periode_kolom="cohort_periode", periodiek_als={"definitie_id": ("herhaalde_melding",)},
+        vast_over={"cohort_omvang": ("horizon_maanden",)},
+        monotoon={"aantal_gebeurtenissen": ("horizon_maanden", 1), "aantal_at_risk": ("horizon_maanden", -1)},
+        # published once, in intergenerationeel_regio_periode; rol_onbekend_pct's counts are not public
+        niet_openbaar=("uitgesloten_onbekend_geboortejaar", "rol_onbekend_pct"),
     ),
 }
 

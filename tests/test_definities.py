@@ -244,3 +244,80 @@ def test_d1_count_list_is_what_the_mart_and_the_disclosure_engine_use(gebouwd):
             assert telling["klasse"] in set(klassen.klasse), telling
         if telling.get("subklasse"):
             assert telling["subklasse"] in set(klassen.subklasse.dropna()), telling
+
+
+# --- disclosure of the demo release (issue 9): the attacker audit on the frames that will be published ---
+
+
+def test_the_attacker_finds_nothing_in_the_demo_release(gebouwd):
+    """All public tables together, rounding bounds, every relation, LP: no suppressed cell pinned, every
+    primary cell's interval reaches 10 and is 10 wide, every ratio a function of the published counts."""
+    from hermelding.audit import aanvalsaudit
+
+    _, db, _ = gebouwd
+    with duckdb.connect(str(db), read_only=True) as con:
+        cellen, verhoudingen, cijfers = aanvalsaudit(con, 5, 10)
+    assert cijfers["cellen_gecontroleerd"] > 1000 and cijfers["primair"] > 500
+    assert cijfers["vastgepind"] == 0 and cijfers["te_smal"] == 0 and cijfers["relaties_geschonden"] == 0
+    assert cijfers["smalste_interval_primair"] >= 10
+    assert cellen["waarheid_binnen"].all()
+    assert cijfers["verhoudingen_gecontroleerd"] > 1000 and (verhoudingen["afwijkend"] == 0).all()
+
+
+def test_the_attacker_audit_refuses_a_leaky_release(gebouwd, tmp_path):
+    """Reveal every suppressed D1 cell but one primary cell, and publish one exact percentage: both are
+    found."""
+    import shutil
+
+    from hermelding.audit import aanvalsaudit
+
+    _, db, _ = gebouwd
+    kopie = tmp_path / "lek.duckdb"
+    shutil.copy(db, kopie)
+    with duckdb.connect(str(kopie)) as con:
+        regio, periode = con.execute("""
+            select o.regiocode, o.periode from openbaar.hermelding_regio_periode_openbaar as o
+            inner join marts.hermelding_regio_periode as i on o.regiocode = i.regiocode and o.periode = i.periode
+            where o.regiotype = 'gemeente' and o.vervolg_tijdens_vb is null and i.vervolg_tijdens_vb <= 4
+            order by all limit 1""").fetchone()
+        kolommen = ["eerste_melding", "hermelding_een_bekend", "hermelding_meerdere_bekend", "vervolg_tijdens_vb",
+                    "vervolg_na_vb", "vervolg_tijdens_monitoring", "hermelding", "vervolgmelding", "meldingen"]
+        for k in kolommen:
+            keep = f"not (o.regiocode = '{regio}' and o.periode = '{periode}')" if k == "vervolg_tijdens_vb" else "true"
+            con.execute(f"""
+                update openbaar.hermelding_regio_periode_openbaar as o
+                set {k} = 5 * floor(i.{k} / 5 + 0.5)
+                from marts.hermelding_regio_periode as i
+                where o.regiocode = i.regiocode and o.periode = i.periode and o.{k} is null and {keep}""")
+        con.execute("""
+            update openbaar.hermelding_regio_periode_openbaar as o set hermelding_pct = i.hermelding_pct
+            from marts.hermelding_regio_periode as i
+            where o.regiocode = i.regiocode and o.periode = i.periode and o.regiocode = 'GM0106'""")
+        cellen, verhoudingen, cijfers = aanvalsaudit(con, 5, 10)
+    assert cijfers["cellen_gecontroleerd"] >= 1 and cijfers["te_smal"] + cijfers["vastgepind"] >= 1
+    assert verhoudingen.set_index("kolom").loc["hermelding_pct", "afwijkend"] > 0
+
+
+def test_headline_cells_are_not_sacrificed_for_a_residual_class(gebouwd):
+    """The cells the audit of issue 9 found hidden to protect niet_ingedeeld: Hoogeveen's 2025HJ02
+    hermelding, the region's vervolgmelding per half year; no regional or total meldingen is suppressed."""
+    _, db, _ = gebouwd
+    h = query(db, "select * from openbaar.hermelding_regio_periode_openbaar")
+    assert h.loc[(h.regiocode == "GM0118") & (h.periode == "2025HJ02"), "hermelding"].notna().all()
+    regio = h[(h.regiotype != "gemeente")]
+    assert regio.loc[regio.periodesoort == "halfjaar", "vervolgmelding"].notna().all()
+    assert regio.meldingen.notna().all() and h.niet_ingedeeld.isna().all()
+
+
+def test_secondary_suppression_is_near_the_optimum_and_far_below_the_old_rule(gebouwd):
+    """The MILP's bound says no protection meeting its constraints hides less; the verify-and-cut rounds
+    may add a little. The old rule (smallest other cell per relation) hid 4.8x the primary value."""
+    from hermelding.disclosure import SPECIFICATIES, openbaar, regio_ouders
+
+    _, db, _ = gebouwd
+    mart = query(db, "select * from marts.hermelding_regio_periode")
+    verslag: dict = {}
+    openbaar(mart, SPECIFICATIES["hermelding_regio_periode"],
+             regio_ouder=regio_ouders(mart, query(db, "select * from marts.dim_gemeente")), verslag=verslag)
+    assert verslag["doelwaarde"] <= 1.15 * verslag["optimum_ondergrens"]
+    assert verslag["waarde_secundair"] <= 3 * verslag["waarde_primair"]

@@ -1,0 +1,344 @@
+"""The attacker's view of the public tables: what can be inferred about a suppressed cell from everything
+that is published, by linear programming.
+
+An attacker knows every public table, the rules by which they were made and the relations that hold in the
+data:
+
+- each shown count is the true count rounded to a multiple of `afronding`, so the truth lies within
+  ±(afronding // 2) of it, and no count is negative;
+- the additive relations of the table specifications (hermelding/disclosure.py `SPECIFICATIES`): within a
+  row (a total and its classes; with an unpublished residual class the total is at least the sum of the
+  published ones), a region and its municipalities, a period and its sub-periods, and a statistic repeated
+  in several rows (the cohort size at every horizon) is one value;
+- inequalities that hold by definition: a numerator is at most its denominator, Kaplan-Meier events do not
+  decrease and the members still at risk do not increase with the horizon.
+
+For every suppressed cell the feasible interval [min, max] of its true value is computed over all of that
+(one LP per bound, warm-started HiGHS on a sparse model, per connected block of cells). A release is safe
+when no suppressed cell is pinned to one integer and every primary cell (true count rounding below
+`minimum_telling`) can still be anything in an interval that reaches `minimum_telling` and is at least
+`minimum_telling` wide (the protection level).
+
+This module does not use the suppression engine: it reads the specifications (the tables' structure) and
+the public frames. The suppression engine uses it to verify its own choice; the release audit
+(hermelding/audit.py) runs it again, independently, on the frames that will be published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+Z = 1.96  # Wilson 95% intervals, as the internal marts (macro wilson_onder/boven)
+DECIMALEN = 1  # every public percentage, bound and rate: one decimal
+
+
+# --- ratios: only from public counts -----------------------------------------------------------------
+
+
+def _wilson(x: np.ndarray, n: np.ndarray, teken: int) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        midden = (x + Z**2 / 2) / (n + Z**2)
+        breedte = Z * np.sqrt(np.clip(x * (n - x) / n + Z**2 / 4, 0, None)) / (n + Z**2)
+        return 100 * (midden + teken * breedte)
+
+
+def verhoudingen(frame: pd.DataFrame, spec) -> pd.DataFrame:
+    """Every ratio column of `spec.afgeleid` computed from the columns of `frame` (the public, rounded counts)
+    by its formula, to `DECIMALEN` decimals; empty when any input is empty, a denominator is 0 or the
+    formula's condition (`spec.voorwaarde`) does not hold. A ratio that is not published at all
+    (`spec.niet_openbaar`) is empty."""
+    uit = pd.DataFrame(index=frame.index)
+    for kolom, (soort, teller, noemer) in spec.afgeleid.items():
+        x = pd.to_numeric(frame[teller], errors="coerce").astype(float).to_numpy()
+        n = pd.to_numeric(frame[noemer], errors="coerce").astype(float).to_numpy()
+        geldig = ~np.isnan(x) & ~np.isnan(n) & (n > 0)
+        if kolom in spec.voorwaarde:
+            geldig &= frame[spec.voorwaarde[kolom]].fillna(False).astype(bool).to_numpy()
+        if kolom in spec.niet_openbaar:
+            geldig[:] = False
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if soort == "aandeel":
+                waarde = 100 * x / n
+            elif soort == "per_1000":
+                waarde = 1000 * x / n
+            elif soort == "wilson_onder":
+                waarde = _wilson(x, n, -1)
+            elif soort == "wilson_boven":
+                waarde = _wilson(x, n, +1)
+            else:
+                raise ValueError(f"Unknown ratio formula {soort!r} for column {kolom}.")
+        uit[kolom] = np.where(geldig, np.round(waarde, DECIMALEN), np.nan)
+    return uit
+
+
+# --- the linked set of cells and relations --------------------------------------------------------------
+
+
+def periode_ouders(perioden: pd.Series) -> pd.DataFrame:
+    """(kind, ouder) for CBS period codes: a quarter's half year, a half year's year."""
+    perioden = pd.Series(pd.unique(perioden.dropna().astype(str)))
+    jaar, soort = perioden.str[:4], perioden.str[4:6]
+    nr = pd.to_numeric(perioden.str[6:8], errors="coerce")
+    halfjaar = jaar + "HJ0" + ((nr + 1) // 2).astype("Int64").astype(str)
+    ouder = np.select([soort == "KW", soort == "HJ"], [halfjaar, jaar + "JJ00"], "")
+    paren = pd.DataFrame({"kind": perioden, "ouder": ouder})
+    return paren[paren["ouder"] != ""]
+
+
+@dataclass
+class Model:
+    """Cells (one per distinct statistic over all tables) and the relations between them.
+    `gelijk` x = 0 and `ongelijk` x >= 0, rows are relations, columns cells."""
+    cellen: pd.DataFrame  # cel, mart, kolom, sleutel (text), waarde
+    rijcellen: pd.DataFrame  # mart, rij (position in the mart's frame), kolom, cel
+    gelijk: sparse.csr_matrix
+    ongelijk: sparse.csr_matrix
+
+
+def gepubliceerde_tellingen(spec) -> tuple[str, ...]:
+    """The count columns that appear in the public table (residual and unpublished ones excluded)."""
+    return tuple(k for k in spec.tellingen if k not in spec.residu and k not in spec.niet_openbaar)
+
+
+def _tekst(frame: pd.DataFrame, kolommen: list[str]) -> pd.Series:
+    sleutel = pd.Series("", index=frame.index)
+    for kolom in kolommen:
+        sleutel = sleutel + "|" + frame[kolom].astype(str)
+    return sleutel
+
+
+def _lang(mart: str, frame: pd.DataFrame, spec) -> pd.DataFrame:
+    kolommen = list(gepubliceerde_tellingen(spec))
+    sleutel = list(spec.sleutel)
+    extra = [k for k in spec.periodiek_als if k not in sleutel]
+    basis = frame[sleutel + extra].reset_index(drop=True)
+    delen = []
+    for kolom in kolommen:
+        deel = basis.copy()
+        deel["rij"] = np.arange(len(basis))
+        deel["kolom"] = kolom
+        deel["waarde"] = pd.to_numeric(frame[kolom], errors="coerce").astype(float).to_numpy()
+        vast = spec.vast_over.get(kolom, ())
+        deel["sleutel"] = mart + "|" + kolom + _tekst(deel, [k for k in sleutel if k not in vast])
+        delen.append(deel)
+    lang = pd.concat(delen, ignore_index=True) if delen else pd.DataFrame(columns=[*sleutel, "rij", "kolom"])
+    lang["mart"] = mart
+    return lang
+
+
+def _kind_ouder(lang: pd.DataFrame, paren: pd.DataFrame, kolom: str, vast: list[str], soort: str) -> pd.DataFrame:
+    """Relation rows (relatie, sleutel, coef) 'parent = sum of children' along one dimension `kolom`:
+    children carry -1, the parent +1; `vast` are the key columns that must match."""
+    kind = lang.merge(paren, left_on=kolom, right_on="kind")
+    ouder = lang[[*vast, kolom, "sleutel"]].rename(columns={kolom: "ouder", "sleutel": "ouder_sleutel"})
+    kind = kind.merge(ouder.drop_duplicates(), on=[*vast, "ouder"])
+    relatie = soort + "|" + kind["ouder_sleutel"]
+    return pd.concat([
+        pd.DataFrame({"relatie": relatie, "sleutel": kind["sleutel"], "coef": -1.0}),
+        pd.DataFrame({"relatie": relatie, "sleutel": kind["ouder_sleutel"], "coef": 1.0}),
+    ], ignore_index=True)
+
+
+def bouw_model(tabellen: dict[str, tuple[pd.DataFrame, object]], regio_ouder: pd.DataFrame | None) -> Model:
+    """All public tables as one linked set. `tabellen`: mart -> (frame, Specificatie); the frame's count
+    columns give the cells' values (public or exact: the structure is the same). `regio_ouder`: (kind,
+    ouder) region codes, municipality -> VT region -> total."""
+    lang = pd.concat([_lang(m, f.reset_index(drop=True), s) for m, (f, s) in tabellen.items()], ignore_index=True)
+    gelijk, ongelijk = [], []
+    for mart, (_frame, spec) in tabellen.items():
+        eigen = lang[lang["mart"] == mart]
+        if eigen.empty:
+            continue
+        gepubliceerd = set(gepubliceerde_tellingen(spec))
+        sleutel = list(spec.sleutel)
+        # within a row: a total and its classes; an unpublished class makes it 'total >= published classes'
+        for i, (totaal, delen) in enumerate(spec.rij_groepen):
+            if totaal not in gepubliceerd:
+                continue
+            leden = eigen[eigen["kolom"].isin([totaal, *delen])]
+            rel = pd.DataFrame({"relatie": f"{mart}|rij{i}|" + leden["rij"].astype(str), "sleutel": leden["sleutel"],
+                                "coef": np.where(leden["kolom"] == totaal, 1.0, -1.0)})
+            (gelijk if set(delen) <= gepubliceerd else ongelijk).append(rel)
+        # numerator <= denominator of every ratio between two published counts
+        for soort, teller, noemer in {v for v in spec.afgeleid.values()}:
+            if soort == "per_1000" or teller not in gepubliceerd or noemer not in gepubliceerd:
+                continue
+            t = eigen[eigen["kolom"] == teller][["rij", "sleutel"]]
+            n = eigen[eigen["kolom"] == noemer][["rij", "sleutel"]]
+            paar = t.merge(n, on="rij", suffixes=("_t", "_n"))
+            relatie = f"{mart}|ratio|{teller}|" + paar["rij"].astype(str)
+            ongelijk += [pd.DataFrame({"relatie": relatie, "sleutel": paar["sleutel_n"], "coef": 1.0}),
+                         pd.DataFrame({"relatie": relatie, "sleutel": paar["sleutel_t"], "coef": -1.0})]
+        # monotone along a key (Kaplan-Meier events up, members at risk down with the horizon)
+        for kolom, (as_kolom, richting) in spec.monotoon.items():
+            reeks = eigen[eigen["kolom"] == kolom].sort_values([*[k for k in sleutel if k != as_kolom], as_kolom])
+            groep = reeks.groupby([k for k in sleutel if k != as_kolom], sort=False)["sleutel"]
+            volgende = groep.shift(-1)
+            paar = reeks.assign(volgende=volgende).dropna(subset=["volgende"])
+            relatie = f"{mart}|mono|{kolom}|" + paar["sleutel"]
+            ongelijk += [pd.DataFrame({"relatie": relatie, "sleutel": paar["volgende"], "coef": float(richting)}),
+                         pd.DataFrame({"relatie": relatie, "sleutel": paar["sleutel"], "coef": -float(richting)})]
+        # a region is the sum of its sub-regions (same period, other keys and column)
+        if spec.geografisch and regio_ouder is not None and len(regio_ouder):
+            vast = [k for k in sleutel if k not in ("regiotype", "regiocode")] + ["kolom"]
+            gelijk.append(_kind_ouder(eigen, regio_ouder, "regiocode", vast, f"{mart}|geo"))
+        # a period is the sum of its sub-periods (where spec.periodiek_als says the cohorts are disjoint)
+        if spec.periodiek:
+            per = spec.periode_kolom
+            deel = eigen
+            for kolom, waarden in spec.periodiek_als.items():
+                deel = deel[deel[kolom].isin(waarden)]
+            vast = [k for k in sleutel if k != per] + ["kolom"]
+            gelijk.append(_kind_ouder(deel, periode_ouders(deel[per]), per, vast, f"{mart}|per"))
+    cellen = (lang.drop_duplicates("sleutel")[["sleutel", "mart", "kolom", "waarde"]].reset_index(drop=True))
+    cellen["cel"] = np.arange(len(cellen))
+    nummer = pd.Series(cellen["cel"].to_numpy(), index=cellen["sleutel"])
+    rijcellen = lang[["mart", "rij", "kolom"]].assign(cel=nummer.reindex(lang["sleutel"]).to_numpy())
+
+    def matrix(delen: list[pd.DataFrame]) -> sparse.csr_matrix:
+        if not delen:
+            return sparse.csr_matrix((0, len(cellen)))
+        rel = pd.concat(delen, ignore_index=True).drop_duplicates(["relatie", "sleutel"])
+        rij, _ = pd.factorize(rel["relatie"])
+        return sparse.csr_matrix((rel["coef"].to_numpy(), (rij, nummer.reindex(rel["sleutel"]).to_numpy())),
+                                 shape=(rij.max() + 1 if len(rij) else 0, len(cellen)))
+
+    return Model(cellen=cellen, rijcellen=rijcellen, gelijk=matrix(gelijk), ongelijk=matrix(ongelijk))
+
+
+# --- feasible intervals ---------------------------------------------------------------------------------
+
+
+def _blokken(model: Model) -> np.ndarray:
+    """Connected block per cell: cells linked through any relation."""
+    a = sparse.vstack([model.gelijk, model.ongelijk]).tocsr()
+    n_cel = a.shape[1]
+    if a.shape[0] == 0:
+        return np.arange(n_cel)
+    b = abs(a).astype(bool).astype(np.int8)
+    graaf = sparse.bmat([[None, b.T], [b, None]])
+    _, labels = connected_components(graaf, directed=False)
+    return labels[:n_cel]
+
+
+def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarray,
+                bindend: bool = False, eis: float | None = None) -> pd.DataFrame:
+    """For each target cell (index into model.cellen) the smallest and largest true value consistent
+    with everything public: shown cells (getoond, NaN = suppressed) within ±marge and >= 0, suppressed
+    cells >= 0, all relations. Returns cel, onder, boven (boven = inf when unbounded); with `bindend` also
+    `bindend`: per cell the shown cells whose rounding interval limits its interval (non-zero reduced cost in
+    the min or max LP): only suppressing one of them can widen it.
+
+    With `eis` (the protection level) the intervals are only computed as far as a verdict needs: two LPs
+    push all target cells down and up at once; a cell whose values in those two feasible solutions already
+    span `eis` and reach it (so its true interval does too) keeps that range (`exact` False), the others
+    get their own two LPs."""
+    import highspy
+
+    getoond = np.asarray(getoond, dtype=float)
+    doelen = np.asarray(doelen, dtype=int)
+    onder_c = np.where(np.isnan(getoond), 0.0, np.maximum(getoond - marge, 0.0))
+    boven_c = np.where(np.isnan(getoond), np.inf, getoond + marge)
+    alle = sparse.vstack([model.gelijk, model.ongelijk]).tocsr()
+    n_gelijk = model.gelijk.shape[0]
+    rij_onder = np.r_[np.zeros(n_gelijk), np.zeros(model.ongelijk.shape[0])]
+    rij_boven = np.r_[np.zeros(n_gelijk), np.full(model.ongelijk.shape[0], np.inf)]
+    blok = _blokken(model)
+    rij_blok = blok[alle.indices[alle.indptr[:-1]]] if alle.shape[0] else np.array([], dtype=int)
+    uit_onder = np.full(len(doelen), np.nan)
+    uit_boven = np.full(len(doelen), np.nan)
+    uit_bindend: list = [None] * len(doelen)
+    exact = np.ones(len(doelen), dtype=bool)
+    for b in np.unique(blok[doelen]):
+        kol = np.flatnonzero(blok == b)
+        rijen = np.flatnonzero(rij_blok == b)
+        sub = alle[rijen][:, kol].tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(kol), len(rijen)
+        lp.col_cost_ = np.zeros(len(kol))
+        lp.col_lower_, lp.col_upper_ = onder_c[kol], np.where(np.isinf(boven_c[kol]), highspy.kHighsInf, boven_c[kol])
+        lp.row_lower_ = rij_onder[rijen]
+        lp.row_upper_ = np.where(np.isinf(rij_boven[rijen]), highspy.kHighsInf, rij_boven[rijen])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = sub.indptr, sub.indices, sub.data
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")  # keep the basis between solves: only the objective changes
+        h.setOptionValue("simplex_strategy", 4)  # primal simplex: the previous optimum stays feasible
+        h.passModel(lp)
+        positie = pd.Series(np.arange(len(kol)), index=kol)
+        hier = np.flatnonzero(blok[doelen] == b)
+        if eis is not None:
+            # a finite box for the joint solves (a cell unbounded above would make 'push all up' unbounded)
+            plafond = np.nansum(np.where(np.isnan(getoond), 0, getoond)) + 10 * float(np.max(eis)) + 10
+            vrij = np.flatnonzero(np.isinf(boven_c[kol])).astype(np.int32)
+            if len(vrij):
+                h.changeColsBounds(len(vrij), vrij, onder_c[kol][vrij], np.full(len(vrij), plafond))
+            laag = np.full(len(hier), np.inf)
+            hoog = np.full(len(hier), -np.inf)
+            open_ = np.ones(len(hier), dtype=bool)
+            while open_.any():  # push the still undecided cells down and up together, until few are left
+                j_open = positie[doelen[hier[open_]]].to_numpy().astype(np.int32)
+                for teken in (1.0, -1.0):
+                    h.changeColsCost(len(j_open), j_open, np.full(len(j_open), teken))
+                    h.run()
+                    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                        x = np.asarray(h.getSolution().col_value)[positie[doelen[hier]].to_numpy()]
+                        laag, hoog = np.minimum(laag, x), np.maximum(hoog, x)
+                    h.changeColsCost(len(j_open), j_open, np.zeros(len(j_open)))
+                eis_hier = np.broadcast_to(np.asarray(eis, dtype=float), doelen.shape)[hier]
+                nog = open_ & ~((hoog - laag >= eis_hier - 1e-6) & (hoog >= eis_hier - 1e-6))
+                klaar = nog.sum() > 0.8 * open_.sum()
+                open_ = nog
+                if klaar:
+                    break
+            if len(vrij):
+                h.changeColsBounds(len(vrij), vrij, onder_c[kol][vrij], np.full(len(vrij), highspy.kHighsInf))
+            genoeg = ~open_
+            uit_onder[hier[genoeg]], uit_boven[hier[genoeg]] = laag[genoeg], hoog[genoeg]
+            exact[hier[genoeg]] = False
+            hier = hier[open_]
+        for i in hier:
+            j = int(positie[doelen[i]])
+            for teken in (1.0, -1.0):
+                h.changeColCost(j, teken)
+                h.run()
+                status = h.getModelStatus()
+                if status == highspy.HighsModelStatus.kOptimal:
+                    waarde = teken * h.getInfo().objective_function_value
+                elif status == highspy.HighsModelStatus.kUnbounded:
+                    waarde = -teken * np.inf
+                else:
+                    raise RuntimeError(f"Attacker LP for block {b}: HiGHS status {h.modelStatusToString(status)} "
+                                       "(the public tables contradict their own relations).")
+                if bindend and status == highspy.HighsModelStatus.kOptimal:
+                    dual = np.abs(np.asarray(h.getSolution().col_dual)) > 1e-9
+                    grens = kol[dual]
+                    nieuw = grens[~np.isnan(getoond[grens])]
+                    uit_bindend[i] = nieuw if uit_bindend[i] is None else np.union1d(uit_bindend[i], nieuw)
+                if teken > 0:
+                    uit_onder[i] = waarde
+                else:
+                    uit_boven[i] = waarde
+            h.changeColCost(j, 0.0)
+    uit = pd.DataFrame({"cel": doelen, "onder": uit_onder, "boven": uit_boven, "exact": exact})
+    if bindend:
+        uit["bindend"] = [b if b is not None else np.zeros(0, dtype=int) for b in uit_bindend]
+    return uit
+
+
+def beoordeel(iv: pd.DataFrame, primair: np.ndarray, minimum: int) -> pd.DataFrame:
+    """Verdict per suppressed cell: pinned (its interval holds one integer), and for primary cells whether
+    the interval reaches `minimum` and is at least `minimum` wide (the protection level)."""
+    eps = 1e-6
+    laag = np.ceil(iv["onder"].to_numpy() - eps)
+    hoog = np.floor(iv["boven"].to_numpy() + eps)
+    uit = iv.assign(primair=primair, breedte=hoog - laag)
+    uit["vastgepind"] = uit["breedte"] < 1
+    uit["te_smal"] = primair & ((hoog < minimum) | (uit["breedte"] < minimum))
+    return uit

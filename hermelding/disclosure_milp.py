@@ -1,0 +1,248 @@
+"""Secondary suppression by optimisation (as tau-Argus' and sdcTable's optimal methods, simplified).
+
+Given the cells of one linked set of tables (hermelding/attack.py `Model`: cells and their additive
+relations), their exact values and which cells are primary (rounded below the minimum), choose the
+secondary cells that lose the least information while every primary cell stays protected.
+
+The model, a mixed-integer programme solved with HiGHS per connected block of cells:
+
+- a binary s_c per cell; s_c = 1 for every primary cell;
+- minimise  sum_c (value_c + 1) s_c: the number of meldingen/persons hidden, ties to fewer cells
+  (an empty cell always costs 1, so no free suppression);
+- no relation with exactly one suppressed cell: for every equality relation r and cell c in r,
+  sum_{c' in r, c' != c} s_c' >= s_c;
+- room per primary cell p and relation r containing p (equality, or inequality with p on the smaller side):
+  r alone must let p rise to the minimum, absorbed by the other cells of r within their room (a suppressed
+  cell on the same side can fall to 0, one on the other side can rise freely, a shown cell only within its
+  rounding interval) and the inequality's own slack (`_capaciteit_rijen`).
+
+These constraints are necessary, not sufficient, for the protection the release audit demands (the
+attacker's interval of each primary cell reaches `minimum` and is at least `minimum` wide; no suppressed
+cell pinned). So the solution is verified with the attacker's LP (hermelding/attack.py), and every cell that
+fails gets a Benders-type cut: at least one of the shown cells that bind its interval in the attacker's LP
+(non-zero reduced cost) must be suppressed too, since relaxing only non-binding cells cannot widen it. A small
+MILP picks the cheapest cells meeting all cuts; later rounds only add cells, so only the failing cells need
+checking again (at most `MAX_RONDES` rounds; on the demo 4). The report gives HiGHS' bound for round 1
+(`optimum_ondergrens`: no choice meeting round 1's constraints hides less) next to the final objective.
+
+Fallback: a block with more than `MAX_CELLEN_MILP` cells, or one where HiGHS finds no feasible solution
+within `TIJDSLIMIET_SECONDEN`, is protected by the greedy heuristic (suppress the smallest other cell of
+every relation with exactly one suppressed cell until none is left) and then verified and cut the same way.
+HiGHS gets the greedy choice as a starting point where it is feasible. National scale (342 municipalities x 25
+regions) makes D1 one block of ~160,000 cells; the intended decomposition (as tau-Argus' HiTaS: the table of
+regions and total first, then each region's municipalities with the region cells fixed) is not built yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from hermelding import attack
+
+log = logging.getLogger(__name__)
+
+TIJDSLIMIET_SECONDEN = 20.0  # per block and round
+MAX_CELLEN_MILP = 60_000  # larger blocks: greedy heuristic (see docs/openbaarmaking.md)
+MAX_RONDES = 25  # verify-and-cut rounds
+
+
+@dataclass
+class Verslag:
+    cellen: int = 0
+    primair: int = 0
+    secundair: int = 0
+    waarde_primair: float = 0.0
+    waarde_secundair: float = 0.0
+    optimum_ondergrens: float | None = None  # HiGHS' bound: no choice meeting round 1's constraints costs less
+    doelwaarde_milp: float | None = None  # objective sum (value + 1) of round 1's choice
+    doelwaarde: float | None = None  # objective of the final choice (after the verify-and-cut rounds)
+    methode: dict[str, int] = field(default_factory=dict)
+    rondes: int = 0
+
+
+def greedy(gelijk: sparse.csr_matrix, waarde: np.ndarray, onderdrukt: np.ndarray) -> np.ndarray:
+    """Suppress the smallest other cell of every equality relation that has exactly one suppressed cell,
+    until none has (vectorised per round)."""
+    onderdrukt = onderdrukt.copy()
+    lid = abs(gelijk).astype(bool).tocsr()
+    if lid.shape[0] == 0:
+        return onderdrukt
+    rel, cel = lid.nonzero()
+    while True:
+        aantal = lid @ onderdrukt.astype(np.int64)
+        enkel = aantal == 1
+        kandidaat = enkel[rel] & ~onderdrukt[cel]
+        if not kandidaat.any():
+            return onderdrukt
+        r, c = rel[kandidaat], cel[kandidaat]
+        volgorde = np.lexsort((c, waarde[c], r))  # per relation the smallest, ties: lowest cell number
+        r, c = r[volgorde], c[volgorde]
+        eerste = np.r_[True, r[1:] != r[:-1]]
+        onderdrukt[c[eerste]] = True
+
+
+def _enkel_rijen(gelijk: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Rows sum_{c' in r} s_c' - 2 s_c >= 0 for every (relation r, cell c in r)."""
+    lid = abs(gelijk).astype(bool).astype(float).tocsr()
+    rel, cel = lid.nonzero()
+    rijen = lid[rel]
+    correctie = sparse.csr_matrix((np.full(len(cel), -2.0), (np.arange(len(cel)), cel)), shape=rijen.shape)
+    return (rijen + correctie).tocsr()
+
+
+def _capaciteit_rijen(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afronding: int, minimum: int):
+    """For every primary cell p and relation r containing p (equality, or inequality where p is on the
+    smaller side): the largest rise of p that r alone allows must reach `minimum`. A rise of p is absorbed
+    by the other cells of r, each within its room: a suppressed cell on the same side can fall to 0 (room
+    = its value), one on the other side can rise freely; a shown cell only within its rounding interval;
+    an inequality's own slack adds. Linear in s: sum_c (room_suppressed_c - room_shown_c) s_c >=
+    need_p - slack_r - sum_c room_shown_c. Necessary for the attacker's LP to allow the rise."""
+    marge = afronding // 2
+    afgerond = afronding * np.floor(waarde / afronding + 0.5)
+    nodig = np.maximum(minimum - waarde, 1.0)
+    delen = []
+    for soort, m in (("gelijk", model.gelijk.tocoo()), ("ongelijk", model.ongelijk.tocoo())):
+        speling = m @ waarde if m.shape[0] else np.zeros(0)
+        delen.append(pd.DataFrame({"r": m.row.astype(np.int64) + (0 if soort == "gelijk" else model.gelijk.shape[0]),
+                                   "c": m.col, "a": m.data, "speling": speling[m.row] if len(m.row) else 0.0,
+                                   "gelijk": soort == "gelijk"}))
+    lid = pd.concat(delen, ignore_index=True)
+    p = lid[primair[lid["c"].to_numpy()] & (lid["gelijk"] | (lid["a"] < 0))]
+    paar = p.merge(lid[["r", "c", "a"]], on="r", suffixes=("_p", ""))
+    paar = paar[paar["c"] != paar["c_p"]]
+    if paar.empty:
+        return sparse.csr_matrix((0, len(waarde))), np.zeros(0)
+    c, cp = paar["c"].to_numpy(), paar["c_p"].to_numpy()
+    zelfde = np.sign(paar["a"].to_numpy()) == np.sign(paar["a_p"].to_numpy())
+    n_p = nodig[cp]
+    kamer_onderdrukt = np.where(zelfde, np.minimum(waarde[c], n_p), n_p)
+    kamer_getoond = np.where(zelfde, waarde[c] - np.maximum(afgerond[c] - marge, 0), afgerond[c] + marge - waarde[c])
+    kamer_getoond = np.clip(kamer_getoond, 0, None)
+    paar = paar.assign(coef=np.clip(kamer_onderdrukt - kamer_getoond, 0, None), vast=kamer_getoond)
+    rij, sleutels = pd.factorize(pd.MultiIndex.from_frame(paar[["r", "c_p"]]))
+    per_rij = paar.groupby(rij).agg(vast=("vast", "sum"), speling=("speling", "first"), c_p=("c_p", "first"))
+    onder = nodig[per_rij["c_p"].to_numpy()] - per_rij["speling"].to_numpy() - per_rij["vast"].to_numpy()
+    m = sparse.csr_matrix((paar["coef"].to_numpy(), (rij, c)), shape=(len(sleutels), len(waarde)))
+    nuttig = onder > 0  # relations that allow the rise even with every other cell shown need no row
+    return m[nuttig], onder[nuttig]
+
+
+def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np.ndarray):
+    """The MILP with HiGHS; returns (solution or None, dual bound)."""
+    import highspy
+
+    n = len(kosten)
+    a = rijen.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, a.shape[0]
+    lp.col_cost_ = np.asarray(kosten, dtype=float)
+    lp.col_lower_ = vast.astype(float)
+    lp.col_upper_ = np.ones(n)
+    lp.row_lower_ = onder
+    lp.row_upper_ = np.full(a.shape[0], highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", TIJDSLIMIET_SECONDEN)
+    h.setOptionValue("mip_rel_gap", 1e-4)
+    # no 'threads' option: HiGHS keeps one thread pool per process, and asking another size after it exists
+    # makes every later solve fail
+    h.passModel(lp)
+    oplossing = highspy.HighsSolution()
+    oplossing.col_value = start.astype(float).tolist()
+    oplossing.value_valid = True
+    h.setSolution(oplossing)
+    h.run()
+    info = h.getInfo()
+    if info.primal_solution_status != 2:  # no feasible solution
+        log.warning("Disclosure MILP (%s cells): no solution (%s); the greedy heuristic is used for this block.",
+                    n, h.modelStatusToString(h.getModelStatus()))
+        return None, None
+    return np.asarray(h.getSolution().col_value) > 0.5, float(info.mip_dual_bound)
+
+
+def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afronding: int,
+                       minimum: int) -> tuple[np.ndarray, Verslag]:
+    """Suppressed cells (primary and secondary) for the model's cells, and a report."""
+    waarde = np.asarray(waarde, dtype=float)
+    primair = np.asarray(primair, dtype=bool)
+    n = len(waarde)
+    verslag = Verslag(cellen=n, primair=int(primair.sum()), waarde_primair=float(waarde[primair].sum()))
+    onderdrukt = primair.copy()
+    if not primair.any():
+        return onderdrukt, verslag
+    afgerond = afronding * np.floor(waarde / afronding + 0.5)
+    blok = attack._blokken(model)
+    kosten = waarde + 1.0
+    enkel = _enkel_rijen(model.gelijk)
+    cap, cap_onder = _capaciteit_rijen(model, waarde, primair, afronding, minimum)
+    ondergrens = 0.0
+    methoden: dict[str, int] = {}
+    # round 1: the optimisation over each block; verified with the attacker's LP
+    start = greedy(model.gelijk, waarde, primair)
+    for b in np.unique(blok[primair]):
+        kol = np.flatnonzero(blok == b)
+        if len(kol) > MAX_CELLEN_MILP:
+            onderdrukt[kol] = start[kol]
+            methoden["heuristiek (blok te groot)"] = methoden.get("heuristiek (blok te groot)", 0) + 1
+            continue
+        rijen = sparse.vstack([enkel[:, kol], cap[:, kol]]).tocsr()
+        onder = np.concatenate([np.zeros(enkel.shape[0]), cap_onder])
+        bruikbaar = rijen.getnnz(axis=1) > 0
+        oplossing, grens = _los_op(kosten[kol], primair[kol], rijen[bruikbaar], onder[bruikbaar], start[kol])
+        if oplossing is None:
+            onderdrukt[kol] = start[kol]
+            methoden["heuristiek (tijdslimiet)"] = methoden.get("heuristiek (tijdslimiet)", 0) + 1
+        else:
+            onderdrukt[kol] = oplossing
+            ondergrens += grens or 0.0
+            methoden["MILP"] = methoden.get("MILP", 0) + 1
+    verslag.optimum_ondergrens = ondergrens
+    verslag.doelwaarde_milp = float(kosten[onderdrukt].sum())
+    # later rounds only add cells, so an interval only widens: a cell that passed keeps passing and only
+    # the failing cells need checking again
+    te_controleren = np.flatnonzero(onderdrukt)
+    for ronde in range(1, MAX_RONDES + 1):
+        verslag.rondes = ronde
+        getoond = np.where(onderdrukt, np.nan, afgerond)
+        iv = attack.intervallen(model, getoond, afronding // 2, te_controleren,
+                                eis=np.where(primair[te_controleren], minimum, 1), bindend=True)
+        oordeel = attack.beoordeel(iv, primair[te_controleren], minimum)
+        fout = oordeel.loc[oordeel["vastgepind"] | oordeel["te_smal"], "cel"].to_numpy()
+        if len(fout) == 0:
+            break
+        # per failing cell at least one of the shown cells that bind its interval in the attacker's LP
+        # must be suppressed (a Benders-type cut: relaxing only non-binding cells cannot widen it); the
+        # cheapest cells meeting all cuts by a small MILP
+        sneden = [k for k in oordeel.loc[oordeel["vastgepind"] | oordeel["te_smal"], "bindend"] if len(k)]
+        if len(sneden) < len(fout):
+            raise RuntimeError(f"Disclosure: {len(fout) - len(sneden)} suppressed cell(s) cannot be protected.")
+        kol = np.unique(np.concatenate(sneden))
+        positie = pd.Series(np.arange(len(kol)), index=kol)
+        rijen = sparse.csr_matrix(
+            (np.ones(sum(len(k) for k in sneden)),
+             (np.repeat(np.arange(len(sneden)), [len(k) for k in sneden]),
+              positie.reindex(np.concatenate(sneden)).to_numpy())), shape=(len(sneden), len(kol)))
+        oplossing, _ = _los_op(kosten[kol], np.zeros(len(kol), dtype=bool), rijen, np.ones(len(sneden)),
+                               np.ones(len(kol), dtype=bool))
+        if oplossing is None:
+            oplossing = np.ones(len(kol), dtype=bool)
+        onderdrukt[kol[oplossing]] = True
+        te_controleren = fout
+        log.info("Disclosure round %s: %s cell(s) under-protected; %s more suppressed.", ronde, len(fout),
+                 int(oplossing.sum()))
+    else:
+        raise RuntimeError(f"Disclosure: still under-protected cells after {MAX_RONDES} rounds.")
+    verslag.methode = methoden
+    secundair = onderdrukt & ~primair
+    verslag.secundair = int(secundair.sum())
+    verslag.waarde_secundair = float(waarde[secundair].sum())
+    verslag.doelwaarde = float(kosten[onderdrukt].sum())
+    return onderdrukt, verslag
