@@ -8,5 +8,9 @@ select
     periode_eind,
     inhoud_sha256,
     uitkomst,
-    is_actueel
+    is_actueel,
+    -- 'regulier', or 'historie' for a delivery of older meldingen that only fills look-backs (docs/export-contract.md);
+    -- a ledger without the column (ingest before history deliveries) holds regular deliveries only
+    {% set ledger_kolommen = adapter.get_columns_in_relation(source('ingest', 'leveringen')) | map(attribute='name') | list %}
+    {{ 'leveringsoort' if 'leveringsoort' in ledger_kolommen else "'regulier'" }} as leveringsoort
 from {{ source('ingest', 'leveringen') }}
