@@ -346,3 +346,28 @@ def test_rates_of_quarters_and_half_years_say_they_are_not_annualised():
         kolom = next(k for m in modellen if m["name"].startswith("hermelding_regio_periode")
                      for k in m["columns"] if k["name"] == "meldingen_per_1000_inwoners")
         assert "niet op jaarbasis" in kolom["description"] and "not annualised" in kolom["description"].lower()
+
+
+def test_history_deliveries_feed_the_look_back_but_get_no_figures(gebouwd, tmp_path):
+    """A ledger flag leveringsoort = 'historie' (docs/methode.md): its periods publish nothing, while its meldingen
+    and casussen still count for the look-back, so later figures are those of the same data delivered regularly."""
+    import shutil
+
+    cfg, standaard_db, _ = gebouwd
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(cfg.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table ingest.leveringen add column leveringsoort varchar default 'regulier'")
+        con.execute("update ingest.leveringen set leveringsoort = 'historie' where periode < '2021'")
+    historie_cfg = cfg.with_overrides(warehouse=str(warehouse), build_dir=str(tmp_path / "build"))
+    db = build(historie_cfg).build_db
+    for mart, periode in (("hermelding_regio_periode", "periode"), ("herhaling_cohort", "cohort_periode"),
+                          ("intergenerationeel_regio_periode", "periode")):
+        jaren = set(query(db, f"select distinct left({periode}, 4) as jaar from marts.{mart}").jaar)
+        assert jaren == {str(j) for j in range(2021, 2026)}, mart
+    kolommen = "regiocode, periode, lookback_volledig, meldingen, hermelding, eerste_melding"
+    met = query(db, f"select {kolommen} from marts.hermelding_regio_periode order by regiocode, periode")
+    zonder = query(standaard_db, f"select {kolommen} from marts.hermelding_regio_periode "
+                                 "where periode >= '2021' order by regiocode, periode")
+    pd.testing.assert_frame_equal(met, zonder)
+    assert query(db, "select count(*) n from marts.melding_classificatie where datum_melding < '2021-01-01'").n[0] > 0
