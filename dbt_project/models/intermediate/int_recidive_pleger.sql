@@ -4,10 +4,7 @@
 -- closed in the period, followed from that closure) or 'melding' (the persons with a melding as pleger in the
 -- period, followed from that melding, while the casus is still open). The one home of this definition (YAML:
 -- its doc).
-{% set start = var('recidive_pleger_start') %}
-{% if start not in ('afsluiting', 'melding') %}
-    {{ exceptions.raise_compiler_error("var recidive_pleger_start must be 'afsluiting' or 'melding', not '" ~ start ~ "'") }}
-{% endif %}
+{% set start = keuze_var('recidive_pleger_start', ['afsluiting', 'melding']) %}
 
 with optredens as (
     select * from {{ ref('int_optredens') }}

@@ -9,8 +9,7 @@ select
     inhoud_sha256,
     uitkomst,
     is_actueel,
-    -- 'regulier', or 'historie' for a delivery of older meldingen that only fills look-backs (docs/export-contract.md);
+    -- 'regulier', or 'historie' for a delivery of older meldingen that only fills look-backs (docs/methode.md);
     -- a ledger without the column (ingest before history deliveries) holds regular deliveries only
-    {% set ledger_kolommen = adapter.get_columns_in_relation(source('ingest', 'leveringen')) | map(attribute='name') | list %}
-    {{ 'leveringsoort' if 'leveringsoort' in ledger_kolommen else "'regulier'" }} as leveringsoort
+    {{ ledger_kolom_of('leveringsoort', "'regulier'") }} as leveringsoort
 from {{ source('ingest', 'leveringen') }}
