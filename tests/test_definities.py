@@ -334,6 +334,12 @@ def test_kaplan_meier_is_published_only_within_follow_up_and_with_enough_at_risk
     assert openbaar[~openbaar.publiceerbaar.astype(bool)].cumulatief_pct_ci_boven.isna().all()
     assert openbaar[openbaar.publiceerbaar.astype(bool)].cumulatief_pct.notna().any()
     assert not openbaar[openbaar.aantal_at_risk.fillna(0) == 0].cumulatief_pct.notna().any()
+    # publishability must not reveal a bound on a suppressed number at risk
+    getoond = openbaar[openbaar.publiceerbaar.astype(bool)]
+    assert getoond.aantal_at_risk.notna().all() and (getoond.aantal_at_risk >= 20).all()
+    verborgen = openbaar[openbaar.aantal_at_risk.isna() & openbaar.volledige_followup.astype(bool)]
+    assert len(verborgen) > 0 and (verborgen.reden_niet_publiceerbaar == "at_risk_onderdrukt").all()
+    assert verborgen.cumulatief_pct.isna().all()
 
 
 def test_rates_of_quarters_and_half_years_say_they_are_not_annualised():
