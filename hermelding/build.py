@@ -36,6 +36,9 @@ def dbt_vars(config: Config) -> dict:
         "horizons_maanden": list(config.horizons_maanden),
         "horizons_pleger": list(config.horizons_pleger),
         "horizons_intergenerationeel": list(config.horizons_intergenerationeel),
+        "historie_intergenerationeel_maanden": int(config.historie_intergenerationeel_maanden),
+        "recidive_pleger_start": config.recidive_pleger_start,
+        "km_minimum_at_risk": int(config.km_minimum_at_risk),
         "afronding": int(config.afronding),
         "minimum_telling": int(config.minimum_telling),
     }

@@ -66,6 +66,9 @@ KEYS: dict[str, Key] = {
     "horizons_maanden": Key("horizons"),
     "horizons_pleger": Key("horizons"),
     "horizons_intergenerationeel": Key("horizons"),
+    "historie_intergenerationeel_maanden": Key("int", minimum=1),
+    "recidive_pleger_start": Key("text"),  # one of RECIDIVE_PLEGER_STARTS (validate_definition_keys)
+    "km_minimum_at_risk": Key("int", minimum=1),  # and a multiple of afronding >= minimum_telling (idem)
     "afronding": Key("int", minimum=1),
     "minimum_telling": Key("int", minimum=1),
     "max_aandeel_onderdrukt": Key("number", above=0, maximum=1),
@@ -235,6 +238,7 @@ def load_config(root: Path | None = None) -> Config:
     for name, value in TOOL_DEFAULTS.items():
         os.environ.setdefault(name, value)
     environment = {key: os.environ[name] for name, key in ENVIRONMENT_ONLY.items() if os.environ.get(name)}
+    validate_definition_keys(values, sources)
     return Config(root, values, sources, environment)
 
 
@@ -245,6 +249,27 @@ def require_folder(config: Config, key: str) -> Path:
         raise ConfigError(f"{key} = {pad} ({config.sources.get(key, CONFIG_FILE)}) does not exist or is not a "
                           f"folder. Create it, or correct {key} in {CONFIG_FILE} / HERMELDING_{key.upper()}.")
     return pad
+
+
+RECIDIVE_PLEGER_STARTS = ("afsluiting", "melding")
+
+
+def validate_definition_keys(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """The definition parameters of issue 11 (D3 start, Kaplan-Meier minimum at risk, D4(a) history): a wrong
+    value fails here, naming the key and where it came from, instead of deep inside dbt."""
+    def fout(key: str, wat: str) -> ConfigError:
+        return ConfigError(f"Configuration key '{key}' = {values.get(key)!r} (from {sources.get(key, '?')}) {wat}.")
+
+    if "recidive_pleger_start" in values and values["recidive_pleger_start"] not in RECIDIVE_PLEGER_STARTS:
+        raise fout("recidive_pleger_start", f"must be one of {', '.join(RECIDIVE_PLEGER_STARTS)}")
+    for key in ("km_minimum_at_risk", "historie_intergenerationeel_maanden"):
+        if key in values and (isinstance(values[key], bool) or not isinstance(values[key], int) or values[key] < 1):
+            raise fout(key, "must be a whole number of at least 1")
+    if "km_minimum_at_risk" in values:
+        afronding, minimum = values.get("afronding", 1), values.get("minimum_telling", 0)
+        if values["km_minimum_at_risk"] % afronding or values["km_minimum_at_risk"] < minimum:
+            raise fout("km_minimum_at_risk", f"must be a multiple of afronding ({afronding}) and at least "
+                                             f"minimum_telling ({minimum}): it is compared with the rounded count")
 
 
 @contextmanager

@@ -359,6 +359,88 @@ def grondwaarheid(mel: pd.DataFrame, cas: pd.DataFrame, bet: pd.DataFrame, lookb
 
 
 # ---------------------------------------------------------------------------------------------
+# ground truth: D2-D4 follow-up per subject (independent of the dbt implementation)
+
+
+def _cohortperioden(van: int, tot: int) -> pd.DataFrame:
+    rijen = [(p.code, pd.Timestamp(p.start), pd.Timestamp(p.eind))
+             for soort in ("halfjaar", "jaar") for p in perioden(van, tot, soort)]
+    return pd.DataFrame(rijen, columns=["periode", "periode_start", "periode_eind"])
+
+
+def _eerste_in_periode(frame: pd.DataFrame, sleutel: str, per: pd.DataFrame) -> pd.DataFrame:
+    """Per subject and period: the row of the subject's first date in the period, ties by melding_id."""
+    binnen = frame.merge(per, how="cross")
+    binnen = binnen[(binnen["datum"] >= binnen["periode_start"]) & (binnen["datum"] <= binnen["periode_eind"])]
+    return binnen.sort_values([sleutel, "periode", "datum", "melding_id"]).drop_duplicates([sleutel, "periode"])
+
+
+def _volg(cohort: pd.DataFrame, kandidaten: pd.DataFrame, data_eind: pd.Timestamp, definitie: str) -> pd.DataFrame:
+    """First candidate event strictly after the index date, else censored at the data end. cohort: subject_id,
+    periode, index_datum; kandidaten: subject_id, periode, datum (already restricted to the events that count)."""
+    na = kandidaten[kandidaten["datum"] > kandidaten["index_datum"]]
+    eerste = na.groupby(["subject_id", "periode"], as_index=False)["datum"].min()
+    uit = cohort.merge(eerste, on=["subject_id", "periode"], how="left")
+    uit["gebeurtenis"] = uit["datum"].notna().astype(int)
+    uit["tijd_dagen"] = (uit["datum"].fillna(data_eind) - uit["index_datum"]).dt.days
+    uit["definitie_id"] = definitie
+    return uit[["definitie_id", "periode", "subject_id", "gemeentecode", "index_datum", "gebeurtenis", "tijd_dagen"]]
+
+
+def grondwaarheid_opvolging(mel: pd.DataFrame, cas: pd.DataFrame, bet: pd.DataFrame, data_eind: pd.Timestamp,
+                            van: int, tot: int, recidive_pleger_start: str = "afsluiting") -> pd.DataFrame:
+    """Every cohort member of D2 herhaalde_melding, D3 recidive_pleger and D4(b) intergenerationeel per half year
+    and year (its municipality, index date, event or censoring), written from the documentation in
+    dbt_project/models/intermediate/_intermediate__models.yml without reading the SQL. Frames with dates:
+    mel(melding_id, casus_id, datum_melding, gemeentecode) of delivered meldingen, cas(casus_id, datum_afsluiting)
+    as known at the data end, bet(melding_id, persoon_id, rol, geboortejaar) of delivered meldingen."""
+    per = _cohortperioden(van, tot)
+    optredens = bet.merge(mel, on="melding_id").rename(columns={"datum_melding": "datum"})
+    optredens["leeftijd"] = optredens["datum"].dt.year - optredens["geboortejaar"]
+    delen = []
+
+    # D2: casussen closed in the period (with a delivered melding: their municipality is that of the first one)
+    eerste_melding = mel.sort_values(["casus_id", "datum_melding", "melding_id"]).drop_duplicates("casus_id")
+    gesloten = cas.dropna(subset=["datum_afsluiting"]).merge(
+        eerste_melding[["casus_id", "gemeentecode", "melding_id"]], on="casus_id")
+    gesloten = gesloten.rename(columns={"datum_afsluiting": "datum"}).merge(per, how="cross")
+    cohort = gesloten[(gesloten["datum"] >= gesloten["periode_start"]) & (gesloten["datum"] <= gesloten["periode_eind"])]
+    cohort = cohort.rename(columns={"casus_id": "subject_id", "datum": "index_datum"})
+    personen = optredens[["casus_id", "persoon_id"]].drop_duplicates().rename(columns={"casus_id": "subject_id"})
+    andere = personen.merge(optredens[["persoon_id", "casus_id", "datum"]], on="persoon_id")
+    andere = andere[andere["casus_id"] != andere["subject_id"]]
+    kandidaten = cohort[["subject_id", "periode", "index_datum"]].merge(andere, on="subject_id")
+    delen.append(_volg(cohort, kandidaten, data_eind, "herhaalde_melding"))
+
+    # D3: persons as pleger; the clock starts at the closure of, or the melding in, their index casus
+    pleger = optredens[optredens["rol"] == "pleger"]
+    if recidive_pleger_start == "afsluiting":
+        per_casus = pleger.sort_values(["persoon_id", "casus_id", "datum", "melding_id"]).drop_duplicates(
+            ["persoon_id", "casus_id"])[["persoon_id", "casus_id", "gemeentecode"]]
+        laagste = pleger.groupby(["persoon_id", "casus_id"], as_index=False)["melding_id"].min()
+        start = per_casus.merge(laagste, on=["persoon_id", "casus_id"]).merge(
+            cas.dropna(subset=["datum_afsluiting"]), on="casus_id").rename(columns={"datum_afsluiting": "datum"})
+    else:
+        start = pleger[["persoon_id", "casus_id", "gemeentecode", "melding_id", "datum"]]
+    cohort = _eerste_in_periode(start, "persoon_id", per).rename(
+        columns={"persoon_id": "subject_id", "datum": "index_datum", "casus_id": "index_casus"})
+    kandidaten = cohort[["subject_id", "periode", "index_datum", "index_casus"]].merge(
+        pleger[["persoon_id", "casus_id", "datum"]].rename(columns={"persoon_id": "subject_id"}), on="subject_id")
+    kandidaten = kandidaten[kandidaten["casus_id"] != kandidaten["index_casus"]]
+    delen.append(_volg(cohort, kandidaten, data_eind, "recidive_pleger"))
+
+    # D4(b): persons seen as a minor of 12-17, followed to an appearance as adult slachtoffer or pleger
+    minderjarig = optredens[optredens["leeftijd"].between(12, 17)]
+    cohort = _eerste_in_periode(minderjarig, "persoon_id", per).rename(
+        columns={"persoon_id": "subject_id", "datum": "index_datum"})
+    volwassen = optredens[(optredens["leeftijd"] >= 18) & optredens["rol"].isin(["slachtoffer", "pleger"])]
+    kandidaten = cohort[["subject_id", "periode", "index_datum"]].merge(
+        volwassen[["persoon_id", "datum"]].rename(columns={"persoon_id": "subject_id"}), on="subject_id")
+    delen.append(_volg(cohort, kandidaten, data_eind, "intergenerationeel"))
+    return pd.concat(delen, ignore_index=True).sort_values(["definitie_id", "periode", "subject_id"], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
 # deliveries
 
 
@@ -505,6 +587,16 @@ def _genereer_regio(regio: str, van: int, tot: int, periode: str, seed: int, uit
     grondwaarheid_dir.mkdir(parents=True, exist_ok=True)
     gw_pad = grondwaarheid_dir / f"{regio}_klassen.csv"
     gw.to_csv(gw_pad, index=False)
+    # D2-D4: every cohort member with its index date and event or censoring time (the final state of every
+    # casus and every delivered appearance, with the person's one birth year as planted)
+    mel_datum = mel.assign(datum_melding=_datum(dag0, mel["dag"].to_numpy()).to_numpy())
+    bet_pers = bet.merge(mel[["melding", "melding_id"]], on="melding").merge(
+        personen_info[["persoon", "persoon_id", "geboortejaar"]], on="persoon")
+    opvolging = grondwaarheid_opvolging(
+        mel_datum[["melding_id", "casus_id", "datum_melding", "gemeentecode"]], fin[["casus_id", "datum_afsluiting"]],
+        bet_pers[["melding_id", "persoon_id", "rol", "geboortejaar"]].assign(
+            geboortejaar=bet_pers["geboortejaar"].astype("float")), data_eind, van, tot)
+    opvolging.to_csv(grondwaarheid_dir / f"{regio}_opvolging.csv", index=False)
     meta = {"regio": regio, "van": van, "tot": tot, "periode": periode, "seed": seed, "schaal": schaal,
             "fouten": fouten, "lookback_maanden": GROUND_TRUTH_LOOKBACK_MAANDEN, "defecten": defecten}
     (grondwaarheid_dir / f"{regio}_generatie.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")

@@ -321,3 +321,136 @@ def test_secondary_suppression_is_near_the_optimum_and_far_below_the_old_rule(ge
              regio_ouder=regio_ouders(mart, query(db, "select * from marts.dim_gemeente")), verslag=verslag)
     assert verslag["doelwaarde"] <= 1.15 * verslag["optimum_ondergrens"]
     assert verslag["waarde_secundair"] <= 3 * verslag["waarde_primair"]
+
+
+# --- issue 11: planted ground truth of D2-D4, warm-up, follow-up, one z ------------------------------
+
+def _subjecten(db):
+    kolommen = "definitie_id, periode, subject_id, gemeentecode, index_datum, gebeurtenis, tijd_dagen"
+    return query(db, " union all ".join(
+        f"select {kolommen} from intermediate.{model}"
+        for model in ("int_herhaalde_melding", "int_recidive_pleger", "int_intergenerationeel_minderjarigen")))
+
+
+def test_d2_d3_d4_equal_the_planted_ground_truth_for_every_subject(gebouwd):
+    """Every cohort member of D2, D3 (WODC-style start) and D4(b), with its municipality, index date and event or
+    censoring time, against the generator's pandas implementation (written from the documentation)."""
+    from hermelding import reference
+
+    _, db, res = gebouwd
+    verwacht = pd.read_csv(res.grondwaarheid.parent / "VT02_opvolging.csv", dtype={"subject_id": str})
+    opvolger = {r["gemeentecode"]: r["opvolger"] for r in reference.gemeenten()}
+    verwacht["gemeentecode"] = verwacht["gemeentecode"].map(lambda code: opvolger.get(code, code))
+    # persons are keyed within their region in the warehouse; casussen keep their id
+    verwacht["subject_id"] = verwacht["subject_id"].where(verwacht.definitie_id == "herhaalde_melding",
+                                                          "VT02:" + verwacht["subject_id"])
+    sql = _subjecten(db)
+    sql["index_datum"] = sql["index_datum"].astype(str)
+    assert set(verwacht.definitie_id) == {"herhaalde_melding", "recidive_pleger", "intergenerationeel"}
+    assert verwacht.gebeurtenis.sum() > 1000 and (verwacht.gebeurtenis == 0).sum() > 1000
+    samen = verwacht.merge(sql, on=["definitie_id", "periode", "subject_id"], how="outer", indicator=True,
+                           suffixes=("_verwacht", ""))
+    assert (samen["_merge"] == "both").all(), samen["_merge"].value_counts()
+    for kolom in ("gemeentecode", "index_datum", "gebeurtenis", "tijd_dagen"):
+        verschil = samen[samen[kolom].astype(str) != samen[f"{kolom}_verwacht"].astype(str)]
+        assert verschil.empty, (kolom, verschil.head(10))
+
+
+def test_wilson_and_kaplan_meier_use_one_exact_z(gebouwd):
+    from statistics import NormalDist
+
+    _, db, _ = gebouwd
+    z = NormalDist().inv_cdf(0.975)
+    h = query(db, "select hermelding, meldingen, hermelding_pct_ci_onder, hermelding_pct_ci_boven "
+                  "from marts.hermelding_regio_periode where meldingen > 0")
+    p, n = h.hermelding / h.meldingen, h.meldingen
+    midden = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    breedte = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    assert np.allclose(h.hermelding_pct_ci_onder, 100 * (midden - breedte), rtol=0, atol=1e-9)
+    assert np.allclose(h.hermelding_pct_ci_boven, 100 * (midden + breedte), rtol=0, atol=1e-9)
+
+
+def test_warm_up_periods_are_marked_and_their_percentages_not_published(gebouwd):
+    """Data start 2019-01-01: D1's 36-month look-back is complete from 2022, D4(a)'s 60 months of history from 2024.
+    The public marts leave the percentages of other periods empty; the counts stay."""
+    from datetime import date
+
+    _, db, _ = gebouwd
+    h = query(db, "select regiocode, periode, periode_start, lookback_volledig, hermelding_pct "
+                  "from marts.hermelding_regio_periode")
+    assert (h.lookback_volledig == (pd.to_datetime(h.periode_start) >= pd.Timestamp(date(2022, 1, 1)))).all()
+    openbaar = query(db, "select * from openbaar.hermelding_regio_periode_openbaar")
+    warm = openbaar[~openbaar.lookback_volledig.astype(bool)]
+    assert len(warm) > 0 and warm.hermelding_pct.isna().all() and warm.hermelding_pct_ci_onder.isna().all()
+    assert warm.meldingen.notna().any()
+    assert openbaar[openbaar.lookback_volledig.astype(bool)].hermelding_pct.notna().any()
+
+    i = query(db, "select periode, lookback_volledig from marts.intergenerationeel_regio_periode")
+    assert (i.lookback_volledig == (i.periode.str[:4].astype(int) >= 2024)).all()
+    io = query(db, "select * from openbaar.intergenerationeel_regio_periode_openbaar")
+    assert io[~io.lookback_volledig.astype(bool)].eerder_als_minderjarige_pct.isna().all()
+    assert io[io.lookback_volledig.astype(bool)].eerder_als_minderjarige_pct.notna().any()
+
+
+def test_kaplan_meier_is_published_only_within_follow_up_and_with_enough_at_risk(gebouwd):
+    _, db, _ = gebouwd
+    intern = query(db, "select h.*, p.periode_eind from marts.herhaling_cohort h inner join "
+                       "(select distinct periode, periode_eind from intermediate.int_perioden) p "
+                       "on p.periode = h.cohort_periode")
+    # data end 2025-12-31: follow-up reaches h only when the cohort period ended h days before it
+    bereikt = (pd.Timestamp("2025-12-31") - pd.to_datetime(intern.periode_eind)).dt.days >= intern.horizon_dagen
+    assert (intern.volledige_followup == bereikt).all()
+    genoeg = 5 * np.floor(intern.aantal_at_risk / 5 + 0.5) >= 20
+    assert (intern.publiceerbaar == (bereikt & genoeg)).all()
+    assert set(intern.reden_niet_publiceerbaar.dropna()) == {"followup_onvolledig", "te_weinig_at_risk"}
+    assert intern.cumulatief_pct.notna().all()  # internally every value is kept
+    # the 2025HJ02 cohort was followed for no day at all: nothing of it is publishable
+    assert not intern[intern.cohort_periode == "2025HJ02"].publiceerbaar.any()
+    openbaar = query(db, "select * from openbaar.herhaling_cohort_openbaar")
+    assert openbaar[~openbaar.publiceerbaar.astype(bool)].cumulatief_pct.isna().all()
+    assert openbaar[~openbaar.publiceerbaar.astype(bool)].cumulatief_pct_ci_boven.isna().all()
+    assert openbaar[openbaar.publiceerbaar.astype(bool)].cumulatief_pct.notna().any()
+    assert not openbaar[openbaar.aantal_at_risk.fillna(0) == 0].cumulatief_pct.notna().any()
+    # publishability must not reveal a bound on a suppressed number at risk
+    getoond = openbaar[openbaar.publiceerbaar.astype(bool)]
+    assert getoond.aantal_at_risk.notna().all() and (getoond.aantal_at_risk >= 20).all()
+    verborgen = openbaar[openbaar.aantal_at_risk.isna() & openbaar.volledige_followup.astype(bool)]
+    assert len(verborgen) > 0 and (verborgen.reden_niet_publiceerbaar == "at_risk_onderdrukt").all()
+    assert verborgen.cumulatief_pct.isna().all()
+
+
+def test_rates_of_quarters_and_half_years_say_they_are_not_annualised():
+    import yaml
+
+    from tests.conftest import REPO
+
+    for pad in ("models/marts/intern/_intern__models.yml", "models/marts/openbaar/_openbaar__models.yml"):
+        modellen = yaml.safe_load((REPO / "dbt_project" / pad).read_text())["models"]
+        kolom = next(k for m in modellen if m["name"].startswith("hermelding_regio_periode")
+                     for k in m["columns"] if k["name"] == "meldingen_per_1000_inwoners")
+        assert "niet op jaarbasis" in kolom["description"] and "not annualised" in kolom["description"].lower()
+
+
+def test_history_deliveries_feed_the_look_back_but_get_no_figures(gebouwd, tmp_path):
+    """A ledger flag leveringsoort = 'historie' (docs/methode.md): its periods publish nothing, while its meldingen
+    and casussen still count for the look-back, so later figures are those of the same data delivered regularly."""
+    import shutil
+
+    cfg, standaard_db, _ = gebouwd
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(cfg.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table ingest.leveringen add column leveringsoort varchar default 'regulier'")
+        con.execute("update ingest.leveringen set leveringsoort = 'historie' where periode < '2021'")
+    historie_cfg = cfg.with_overrides(warehouse=str(warehouse), build_dir=str(tmp_path / "build"))
+    db = build(historie_cfg).build_db
+    for mart, periode in (("hermelding_regio_periode", "periode"), ("herhaling_cohort", "cohort_periode"),
+                          ("intergenerationeel_regio_periode", "periode")):
+        jaren = set(query(db, f"select distinct left({periode}, 4) as jaar from marts.{mart}").jaar)
+        assert jaren == {str(j) for j in range(2021, 2026)}, mart
+    kolommen = "regiocode, periode, lookback_volledig, meldingen, hermelding, eerste_melding"
+    met = query(db, f"select {kolommen} from marts.hermelding_regio_periode order by regiocode, periode")
+    zonder = query(standaard_db, f"select {kolommen} from marts.hermelding_regio_periode "
+                                 "where periode >= '2021' order by regiocode, periode")
+    pd.testing.assert_frame_equal(met, zonder)
+    assert query(db, "select count(*) n from marts.melding_classificatie where datum_melding < '2021-01-01'").n[0] > 0

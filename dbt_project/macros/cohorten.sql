@@ -1,20 +1,22 @@
 {# The periods that D2-D4 form cohorts and counts by: half years and years (quarters are too short to
-   follow persons over). #}
+   follow persons over), without periods holding history deliveries (those only feed look-backs). #}
 {% macro cohortperioden() %}
-select * from {{ ref('int_perioden') }} where periodesoort in ('halfjaar', 'jaar')
+select * from {{ ref('int_perioden') }} where periodesoort in ('halfjaar', 'jaar') and not historie
 {% endmacro %}
 
 {# Per person and cohort period: the person's first appearance among `optredens` (a relation shaped like
-   int_optredens) in that period, with the region, municipality and casus of it: persoon_id, periode,
-   periodesoort, regio, gemeentecode, casus_id, eerste_datum. #}
+   int_optredens: persoon_id, regio, gemeentecode, casus_id, datum_melding, melding_id) in that period, with the
+   region, municipality and casus of it: persoon_id, periode, periodesoort, regio, gemeentecode, casus_id,
+   eerste_datum. "First" is ordered by (datum_melding, melding_id), as everywhere in the project: two
+   appearances on the same day are decided by the lowest melding_id, never by the order rows happen to come in. #}
 {% macro eerste_optreden_per_periode(optredens) %}
 select
     optredens.persoon_id,
     perioden.periode,
     perioden.periodesoort,
-    arg_min(optredens.regio, optredens.datum_melding) as regio,
-    arg_min(optredens.gemeentecode, optredens.datum_melding) as gemeentecode,
-    arg_min(optredens.casus_id, optredens.datum_melding) as casus_id,
+    arg_min(optredens.regio, (optredens.datum_melding, optredens.melding_id)) as regio,
+    arg_min(optredens.gemeentecode, (optredens.datum_melding, optredens.melding_id)) as gemeentecode,
+    arg_min(optredens.casus_id, (optredens.datum_melding, optredens.melding_id)) as casus_id,
     min(optredens.datum_melding) as eerste_datum
 from {{ optredens }} as optredens
 inner join ({{ cohortperioden() }}) as perioden

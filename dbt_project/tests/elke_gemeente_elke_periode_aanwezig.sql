@@ -4,7 +4,7 @@ with verwacht as (
     select gemeenten.gemeentecode, perioden.periode
     from {{ ref('dim_gemeente') }} as gemeenten
     inner join {{ ref('int_perioden') }} as perioden
-        on perioden.regio = gemeenten.vt_regio and perioden.periode_compleet
+        on perioden.regio = gemeenten.vt_regio and perioden.periode_compleet and not perioden.historie
     where gemeenten.gemeentecode = gemeenten.opvolger
 )
 

@@ -1,9 +1,12 @@
--- Reconciliation: the received meldingen per period equal the meldingen of the current deliveries.
+-- Reconciliation: the received meldingen per period equal the meldingen of the current deliveries (periods
+-- holding history deliveries get no figures: int_perioden.historie).
 with geleverd as (
     select perioden.periode, count(*) as meldingen
     from {{ ref('int_meldingen_actueel') }} as meldingen
-    inner join {{ ref('dim_periode') }} as perioden
-        on meldingen.datum_melding between perioden.periode_start and perioden.periode_eind
+    inner join {{ ref('int_perioden') }} as perioden
+        on perioden.regio = meldingen.regio
+        and meldingen.datum_melding between perioden.periode_start and perioden.periode_eind
+    where not perioden.historie
     group by perioden.periode
 ),
 

@@ -6,8 +6,9 @@ with klassen as (
     select * from {{ ref('int_meldingen_geclassificeerd') }}
 ),
 
+-- periods holding history deliveries only feed the look-back: no figures for them
 perioden as (
-    select * from {{ ref('int_perioden') }}
+    select * from {{ ref('int_perioden') }} where not historie
 ),
 
 gemeenten as (
@@ -46,6 +47,7 @@ select
     raster.periode_start,
     raster.periode_eind,
     raster.periode_compleet,
+    raster.lookback_volledig,
     {% for kolom in d1_tellingen() %}
     coalesce(tellingen.{{ kolom }}, 0) as {{ kolom }}{{ ',' if not loop.last }}
     {% endfor %}

@@ -20,9 +20,9 @@ gegevens_eind as (
     select * from {{ ref('int_gegevens_eind') }}
 ),
 
--- a casus is counted in the municipality of its first melding
+-- a casus is counted in the municipality of its first melding (ties on the same day: lowest melding_id)
 casus_gemeente as (
-    select regio, casus_id, arg_min(gemeentecode, datum_melding) as gemeentecode
+    select regio, casus_id, arg_min(gemeentecode, (datum_melding, melding_id)) as gemeentecode
     from meldingen
     group by regio, casus_id
 ),

@@ -1,5 +1,10 @@
 -- Reporting periods (quarter, half year, year) spanning the delivered data, and per region whether
--- each period is complete: every day of it covered by a current delivery.
+-- each period is complete (every day of it covered by a current delivery), whether its look-backs are complete
+-- (D1: lookback_maanden, D4(a): historie_intergenerationeel_maanden, counted from the region's first delivered
+-- day) and whether it holds history (a day delivered by a history delivery: feeds look-backs, never published).
+{% set lookback = var('lookback_maanden') %}
+{% set historie_d4 = var('historie_intergenerationeel_maanden') %}
+
 with leveringen as (
     select * from {{ ref('int_leveringen_actueel') }}
 ),
@@ -30,7 +35,10 @@ dekking as (
         perioden.periode,
         leveringen.regio,
         sum(least(leveringen.periode_eind, perioden.periode_eind)
-            - greatest(leveringen.periode_start, perioden.periode_start) + 1) as dagen_geleverd
+            - greatest(leveringen.periode_start, perioden.periode_start) + 1) as dagen_geleverd,
+        sum(least(leveringen.periode_eind, perioden.periode_eind)
+            - greatest(leveringen.periode_start, perioden.periode_start) + 1)
+            filter (where leveringen.leveringsoort = 'historie') as dagen_historie
     from perioden
     inner join leveringen
         on leveringen.periode_start <= perioden.periode_eind
@@ -39,7 +47,7 @@ dekking as (
 ),
 
 regios as (
-    select distinct regio from leveringen
+    select regio, min(periode_start) as gegevens_start from leveringen group by regio
 )
 
 select
@@ -49,7 +57,16 @@ select
     perioden.jaar,
     perioden.periode_start,
     perioden.periode_eind,
-    coalesce(dekking.dagen_geleverd, 0) = perioden.periode_eind - perioden.periode_start + 1 as periode_compleet
+    coalesce(dekking.dagen_geleverd, 0) = perioden.periode_eind - perioden.periode_start + 1 as periode_compleet,
+    -- the whole look-back before the period's first day lies within the region's data (unlimited: never)
+    {% if lookback %}
+        perioden.periode_start - interval {{ lookback }} month >= regios.gegevens_start
+    {% else %}
+        false
+    {% endif %} as lookback_volledig,
+    perioden.periode_start - interval {{ historie_d4 }} month >= regios.gegevens_start
+        as lookback_volledig_intergenerationeel,
+    coalesce(dekking.dagen_historie, 0) > 0 as historie
 from perioden
 cross join regios
 left join dekking on dekking.periode = perioden.periode and dekking.regio = regios.regio

@@ -9,5 +9,8 @@ select
     inhoud_sha256,
     persoon_scope,
     uitkomst,
-    is_actueel
+    is_actueel,
+    -- 'regulier', or 'historie' for a delivery of older meldingen that only fills look-backs (docs/methode.md);
+    -- a ledger without the column (ingest before history deliveries) holds regular deliveries only
+    {{ ledger_kolom_of('leveringsoort', "'regulier'") }} as leveringsoort
 from {{ source('ingest', 'leveringen') }}

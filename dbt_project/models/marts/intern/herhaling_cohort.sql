@@ -3,7 +3,9 @@
 -- horizon, computed set-based: the survival curve is a cumulative product (exp of a running sum of logs)
 -- over the distinct event times.
 -- 95% interval: Greenwood variance on the log(-log) scale (as lifelines' default).
-{% set z = 1.959963984540054 %}
+-- Every value is kept here; `publiceerbaar` says whether a percentage may be shown (follow-up reaches the horizon
+-- for every possible cohort member, and enough persons remain at risk), `reden_niet_publiceerbaar` why not.
+{% set z = z_95() %}
 {% set horizons = {
     'herhaalde_melding': var('horizons_maanden'),
     'recidive_pleger': var('horizons_pleger'),
@@ -27,6 +29,10 @@ definities as (
     select * from {{ ref('definities') }}
 ),
 
+periode_einden as (
+    select distinct periode, periode_eind from {{ ref('int_perioden') }}
+),
+
 niveaus as (
     {{ regio_niveaus('subjecten') }}
 ),
@@ -34,7 +40,9 @@ niveaus as (
 groepen as (
     select definitie_id, regiotype, regiocode, periode,
         any_value(periodesoort) as periodesoort,
-        count(*) as cohort_omvang
+        count(*) as cohort_omvang,
+        -- the earliest data end of the regions in the group (NL01 may hold regions with different ends)
+        min(gegevens_eind) as gegevens_eind
     from niveaus
     group by definitie_id, regiotype, regiocode, periode
 ),
@@ -101,9 +109,7 @@ tellingen as (
         raster.definitie_id, raster.regiotype, raster.regiocode, raster.periode, raster.horizon_maanden,
         count(*) filter (where niveaus.tijd_dagen >= raster.horizon_dagen) as aantal_at_risk,
         count(*) filter (where niveaus.gebeurtenis = 1 and niveaus.tijd_dagen <= raster.horizon_dagen)
-            as aantal_gebeurtenissen,
-        bool_and((niveaus.gebeurtenis = 1 and niveaus.tijd_dagen <= raster.horizon_dagen)
-                 or niveaus.tijd_dagen >= raster.horizon_dagen) as volledige_followup
+            as aantal_gebeurtenissen
     from raster
     inner join niveaus
         on niveaus.definitie_id = raster.definitie_id
@@ -152,7 +158,15 @@ select
     case when km.overleving > 0 and km.overleving < 1 then
         round(100 * (1 - exp(-exp(ln(-km.log_s) - {{ z }} * sqrt(km.greenwood_som) / km.log_s))), 10)
     end as cumulatief_pct_ci_boven,
-    tellingen.volledige_followup,
+    -- everyone who could be in the cohort could be followed for the whole horizon: from the cohort period's
+    -- last day to the data end (dates only, so this reveals nothing about the cohort)
+    followup.volledige_followup,
+    followup.volledige_followup
+    and {{ afgerond('tellingen.aantal_at_risk') }} >= {{ var('km_minimum_at_risk') }} as publiceerbaar,
+    case
+        when not followup.volledige_followup then 'followup_onvolledig'
+        when {{ afgerond('tellingen.aantal_at_risk') }} < {{ var('km_minimum_at_risk') }} then 'te_weinig_at_risk'
+    end as reden_niet_publiceerbaar,
     case when km.definitie_id = 'recidive_pleger' and kwaliteit_niveaus.betrokkenen_rijen > 0
         then 100.0 * kwaliteit_niveaus.rol_onbekend_rijen / kwaliteit_niveaus.betrokkenen_rijen
     end as rol_onbekend_pct,
@@ -167,6 +181,17 @@ inner join tellingen
     and tellingen.periode = km.periode
     and tellingen.horizon_maanden = km.horizon_maanden
 inner join definities on definities.definitie_id = km.definitie_id
+inner join (
+    select raster.definitie_id, raster.regiotype, raster.regiocode, raster.periode, raster.horizon_maanden,
+        raster.gegevens_eind - periode_einden.periode_eind >= raster.horizon_dagen as volledige_followup
+    from raster
+    inner join periode_einden on periode_einden.periode = raster.periode
+) as followup
+    on followup.definitie_id = km.definitie_id
+    and followup.regiotype = km.regiotype
+    and followup.regiocode = km.regiocode
+    and followup.periode = km.periode
+    and followup.horizon_maanden = km.horizon_maanden
 left join kwaliteit_niveaus
     on kwaliteit_niveaus.regiotype = km.regiotype
     and kwaliteit_niveaus.regiocode = km.regiocode

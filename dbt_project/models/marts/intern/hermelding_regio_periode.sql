@@ -52,6 +52,7 @@ per_regio as (
         any_value(periode_start) as periode_start,
         any_value(periode_eind) as periode_eind,
         bool_and(periode_compleet) as periode_compleet,
+        bool_and(lookback_volledig) as lookback_volledig,
         {% for kolom in tellingen %}
         sum({{ kolom }}) as {{ kolom }},
         {% endfor %}
@@ -78,6 +79,7 @@ select
     per_regio.periode_start,
     per_regio.periode_eind,
     per_regio.periode_compleet,
+    per_regio.lookback_volledig,
     {% for kolom in tellingen %}
     cast(per_regio.{{ kolom }} as bigint) as {{ kolom }},
     {% endfor %}
@@ -87,6 +89,8 @@ select
     case when per_regio.meldingen > 0 then 100.0 * per_regio.vervolgmelding / per_regio.meldingen end
         as vervolgmelding_pct,
     cast(per_regio.inwoners as bigint) as inwoners,
+    -- not annualised: the meldingen of this period (quarter, half year or year) per 1,000 inhabitants on
+    -- 1 January of its year
     case when per_regio.inwoners > 0 then 1000.0 * per_regio.meldingen / per_regio.inwoners end
         as meldingen_per_1000_inwoners,
     definitie.definitie_id,

@@ -32,7 +32,7 @@ per_gemeente as (
     group by regio, gemeentecode, periode
 ),
 
-basis as (
+gecombineerd as (
     select
         coalesce(per_gemeente.regio, kwaliteit.regio) as regio,
         coalesce(per_gemeente.gemeentecode, kwaliteit.gemeentecode) as gemeentecode,
@@ -47,6 +47,13 @@ basis as (
         and kwaliteit.periode = per_gemeente.periode
 ),
 
+-- whether the region's data reach far enough back for "seen earlier as a minor" (int_perioden)
+basis as (
+    select gecombineerd.*, perioden.lookback_volledig_intergenerationeel as lookback_volledig
+    from gecombineerd
+    inner join perioden on perioden.regio = gecombineerd.regio and perioden.periode = gecombineerd.periode
+),
+
 niveaus as (
     {{ regio_niveaus('basis') }}
 ),
@@ -55,7 +62,8 @@ per_regio as (
     select regiotype, regiocode, periode,
         sum(volwassen_personen) as volwassen_personen,
         sum(eerder_als_minderjarige) as eerder_als_minderjarige,
-        sum(uitgesloten_onbekend_geboortejaar) as uitgesloten_onbekend_geboortejaar
+        sum(uitgesloten_onbekend_geboortejaar) as uitgesloten_onbekend_geboortejaar,
+        bool_and(lookback_volledig) as lookback_volledig
     from niveaus
     group by regiotype, regiocode, periode
 )
@@ -65,6 +73,7 @@ select
     per_regio.regiocode,
     per_regio.periode,
     periodesoorten.periodesoort,
+    per_regio.lookback_volledig,
     cast(per_regio.volwassen_personen as bigint) as volwassen_personen,
     cast(per_regio.eerder_als_minderjarige as bigint) as eerder_als_minderjarige,
     case when per_regio.volwassen_personen > 0
