@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 
-# A delivery folder: <regio>_<periode>, regio VT01..VT27, periode a CBS period code.
+# A delivery folder: <regio>_<periode>, or <regio>_<periode>_historie for a history delivery (older meldingen
+# and casussen that only fill the look-back: no figures are published for its periods; docs/methode.md), regio VT01..VT27, periode a CBS period code.
 # `\Z`, not `$`: `$` also matches before a trailing newline, and `VT02_2024HJ01\n` is not a delivery.
-LEVERING_RE = re.compile(r"^(?P<regio>VT(0[1-9]|1[0-9]|2[0-7]))_(?P<periode>\d{4}(JJ00|HJ0[12]|KW0[1-4]|MM(0[1-9]|1[0-2])))\Z")
+LEVERING_RE = re.compile(r"^(?P<regio>VT(0[1-9]|1[0-9]|2[0-7]))_(?P<periode>\d{4}(JJ00|HJ0[12]|KW0[1-4]|MM(0[1-9]|1[0-2])))(?P<historie>_historie)?\Z")
 
 # file kind -> required columns, in contract order
 KOLOMMEN: dict[str, tuple[str, ...]] = {
@@ -72,6 +73,7 @@ LEVERINGSREGELS: dict[str, str] = {
                    "leading zero is restored (8 or 9 digits passing the eleven-test)",
     "declaratie_ongeldig": "levering.toml is not valid TOML, or has a key or value the contract does not know",
     "persoon_scope_wisselt": "the persoon_id scope differs from that of the region's other current deliveries",
+    "historie_na_regulier": "a history delivery's period ends on or after the start of a current regular delivery of the region",
     "periode_overlapt": "the period overlaps a current delivery of the same region with another period code",
     "kwaliteitspoort": "a critical Great Expectations expectation failed on the rows about to be loaded",
     "kolomtype": "a Parquet column has a type that cannot be read as one value per row (struct, list, map)",

@@ -403,6 +403,8 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
         # the other current deliveries may have changed since (a melding id or casus moved elsewhere).
         herstel = laatste is not None and laatste[1] == "geladen"
         scope = _persoon_scope(map_, con, regio, periode.code)
+        soort = "historie" if match["historie"] else "regulier"
+        _controleer_historie(con, naam, regio, periode, soort)
         overlap = con.execute("""
             select levering_id from ingest.leveringen
             where regio = ? and is_actueel and periode <> ? and periode_start <= ? and periode_eind >= ?
@@ -412,7 +414,7 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
                                     f"{overlap[0]} (rule periode_overlapt). Deliver one kind of period per region.")
         try:
             return _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud, herstel,
-                         scope)
+                         scope, soort)
         except (LeveringAfgewezen, OSError, MemoryError, duckdb.IOException, duckdb.OutOfMemoryException):
             raise  # a refusal, or the machine (disk, memory): the run stops and the next one retries
         except Exception as exc:  # anything else is about this delivery's content: refuse it, load the others
@@ -436,6 +438,23 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
         log.debug("Delivery %s rejected: %s", naam, fout)  # reported by the caller (CLI or flow task)
         return LeveringVerslag(naam, "afgewezen", levering_id=levering_id, regelcode=fout.regelcode,
                                reden=str(fout), bestanden=verslagen)
+
+
+def _controleer_historie(con, naam: str, regio: str, periode, soort: str) -> None:
+    """A history delivery only fills the look-back before the region's regular data: its period must end
+    before the first current regular delivery of the region starts (docs/methode.md)."""
+    if soort != "historie":
+        return
+    later = con.execute("""
+        select levering_id from ingest.leveringen
+        where regio = ? and is_actueel and uitkomst = 'geladen' and coalesce(leveringsoort, 'regulier') = 'regulier'
+          and periode_start <= ?
+        order by periode_start limit 1""", [regio, periode.eind]).fetchone()
+    if later:
+        raise LeveringAfgewezen(
+            "historie_na_regulier", f"{naam}: a history delivery for {periode.code} ends on or after the start of "
+            f"current regular delivery {later[0]} (rule historie_na_regulier). History only fills the look-back "
+            "before the regular data: deliver these periods as regular deliveries (without _historie) instead.")
 
 
 def _persoon_scope(map_: Path, con, regio: str, periode: str) -> str:
@@ -481,7 +500,7 @@ def _onverwacht(naam: str, exc: Exception) -> LeveringAfgewezen:
 
 
 def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, inhoud,
-          herstel: bool = False, scope: str = "regio") -> LeveringVerslag:
+          herstel: bool = False, scope: str = "regio", leveringsoort: str = "regulier") -> LeveringVerslag:
     tabellen = {}
     for verslag in verslagen:
         tabel, extra = _lees_bestand(bestanden[verslag.soort], verslag.soort, naam)
@@ -566,10 +585,10 @@ def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, 
             con.execute("delete from ingest.leveringen where levering_id = ?", [levering_id])
             con.execute("""
                 insert into ingest.leveringen (levering_id, map, regio, periode, periode_start, periode_eind,
-                    inhoud_sha256, ingelezen_op, uitkomst, reden, is_actueel, vervangt, persoon_scope)
-                values (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', null, true, ?, ?)""",
+                    inhoud_sha256, ingelezen_op, uitkomst, reden, is_actueel, vervangt, persoon_scope, leveringsoort)
+                values (?, ?, ?, ?, ?, ?, ?, ?, 'geladen', null, true, ?, ?, ?)""",
                         [levering_id, naam, regio, periode.code, periode.start, periode.eind, inhoud, datetime.now(),
-                         verslag.vervangt, scope])
+                         verslag.vervangt, scope, leveringsoort])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -30,6 +30,8 @@ create table if not exists ingest.leveringen (
 );
 -- the scope of persoon_id the delivery declared (levering.toml): regio | landelijk
 alter table ingest.leveringen add column if not exists persoon_scope varchar default 'regio';
+-- regulier, or historie: older meldingen that only fill the look-back (folder <regio>_<periode>_historie)
+alter table ingest.leveringen add column if not exists leveringsoort varchar default 'regulier';
 create table if not exists ingest.leveringsbestanden (
     levering_id varchar not null,
     bestandssoort varchar not null,

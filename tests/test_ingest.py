@@ -983,3 +983,23 @@ def test_one_region_uses_one_kind_of_pseudonym(twee_leveringen):
     verslagen = {v.map: v for v in ingest(cfg)}
     assert verslagen[EERSTE].uitkomst == "geladen"
     assert verslagen[TWEEDE].uitkomst == "afgewezen" and verslagen[TWEEDE].regelcode == "persoon_scope_wisselt"
+
+
+def test_a_history_delivery_loads_as_history(schone_set, config):
+    bron, _ = schone_set
+    shutil.copytree(bron.raw_dir / EERSTE, config.raw_dir / f"{EERSTE}_historie")
+    shutil.copytree(bron.raw_dir / TWEEDE, config.raw_dir / TWEEDE)
+    verslagen = {v.map: v for v in ingest(config)}
+    assert [verslagen[m].uitkomst for m in (f"{EERSTE}_historie", TWEEDE)] == ["geladen", "geladen"]
+    soorten = dict(tabel(config, "select map, leveringsoort from ingest.leveringen").itertuples(index=False))
+    assert soorten == {f"{EERSTE}_historie": "historie", TWEEDE: "regulier"}
+
+
+def test_history_after_the_regular_data_is_refused(schone_set, config):
+    bron, _ = schone_set
+    shutil.copytree(bron.raw_dir / EERSTE, config.raw_dir / EERSTE)
+    ingest(config)
+    shutil.copytree(bron.raw_dir / TWEEDE, config.raw_dir / f"{TWEEDE}_historie")
+    [verslag] = [v for v in ingest(config) if v.map == f"{TWEEDE}_historie"]
+    assert verslag.uitkomst == "afgewezen" and verslag.regelcode == "historie_na_regulier"
+    assert "without _historie" in verslag.reden
