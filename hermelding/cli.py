@@ -639,6 +639,58 @@ def sql(
         err.print(f"[yellow]note[/yellow] {escape(opmerking)}", highlight=False)
 
 
+def _months(tekst: str | None, optie: str) -> list[int] | None:
+    if tekst is None:
+        return None
+    try:
+        return [int(x) for x in tekst.replace(" ", "").split(",") if x != ""]
+    except ValueError:
+        err.print(f"[red]{optie} takes whole numbers of months separated by commas, e.g. 12,24,36,0[/red]")
+        raise typer.Exit(EXIT_INVOER) from None
+
+
+@command("gevoeligheid")
+def gevoeligheid(
+    lookback: Annotated[str, typer.Option(help="Look-backs in months to compare, comma-separated; 0 = unlimited.")] = "12,24,36,0",
+    horizons: Annotated[str | None, typer.Option(help="Also D2 (re-report after closure) with these horizons in months, e.g. 6,12,24,36.")] = None,
+    intern: Annotated[bool, typer.Option("--intern", help="Compare the exact internal figures instead of the public, disclosure-controlled ones.")] = False,
+    uit: Annotated[Path | None, typer.Option(help="Scratch folder (new; default <warehouse folder>/gevoeligheid/<time>).")] = None,
+    bewaar_builds: Annotated[bool, typer.Option("--bewaar-builds", help="Keep the scratch dbt builds (per-melding data) for further digging.")] = False,
+) -> None:
+    """Sensitivity run: the definitions computed with other parameters through the same dbt models, compared.
+
+    Builds once per look-back into a scratch folder and writes vergelijking.csv and .xlsx there: the hermelding
+    % per region and period, a column per look-back. Only reads the operator's state: the warehouse is copied
+    under the pipeline lock (seconds), and the warehouse, releases, catalogs, last-run summary and build
+    database are left byte-identical. Researchers: notebooks/README.md.
+
+    Example: [bold]hermelding gevoeligheid --lookback 12,24,36,0 --horizons 6,12,24,36[/bold]
+    """
+    from hermelding.build import BuildFailed
+    from hermelding.sensitivity import SensitivityError, run_sensitivity
+
+    _logging(True)
+    config = _config()
+    try:
+        with console.status("sensitivity run…") as status:
+            resultaat = run_sensitivity(config, _months(lookback, "--lookback"), _months(horizons, "--horizons"),
+                                        intern=intern, uit=uit, bewaar_builds=bewaar_builds,
+                                        progress=lambda stap: status.update(f"sensitivity run: {stap}"))
+    except (SensitivityError, BuildFailed, FileExistsError) as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(EXIT_INVOER) from None
+    frame = resultaat.vergelijking
+    pct = [k for k in frame.columns if k.startswith(("hermelding_pct_", "herhaalde_melding_pct_"))]
+    regio = frame.loc[(frame.regiotype == "vt_regio") & (frame.periodesoort == "jaar"),
+                      ["regiocode", "periode", "meldingen", *pct]]
+    regio = regio.rename(columns=lambda k: k.replace("hermelding_pct_", "D1 ").replace("herhaalde_melding_pct_", "D2 "))
+    console.print("Hermelding % (D1) per look-back" + (" and re-report % (D2) per horizon" if resultaat.horizons else "")
+                  + f", region, per year ({'exact internal' if intern else 'public'} figures; '.' = suppressed):")
+    _page(regio.to_string(index=False, na_rep=".", float_format=lambda x: f"{x:.1f}"))
+    console.print(f"Comparison of every region and period: {resultaat.bestanden[0]} and {resultaat.bestanden[1].name}",
+                  soft_wrap=True)
+
+
 @command("documentatie", "docs")
 def documentatie() -> None:
     """Generate the dbt documentation site (dbt docs generate) without opening the build database for writing.
