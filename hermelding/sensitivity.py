@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from hermelding.build import build, build_db, dbt_vars
+from hermelding.build import BuildFailed, build, build_db, dbt_vars
 from hermelding.config import Config
 
 SCRATCH = "gevoeligheid"
@@ -132,10 +132,15 @@ def run_sensitivity(config: Config, lookbacks: list[int], horizons: list[int] | 
     folder.mkdir(parents=True, exist_ok=False)
     folder.chmod(0o700)
     operator_db = build_db(config).resolve()
-    kopie = _snapshot(config, folder)
+    try:
+        kopie = _snapshot(config, folder)
+    except BaseException:  # busy, or no warehouse: leave no empty scratch folder behind
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     scratch = config.with_overrides(warehouse=str(kopie))
     builds: dict[str, Path] = {}
     d2_builds: dict[int, Path] = {}
+    geslaagd = False
     try:
         for i, lookback in enumerate(lookbacks):
             doel = folder / f"build_{label(lookback)}.duckdb"
@@ -145,17 +150,23 @@ def run_sensitivity(config: Config, lookbacks: list[int], horizons: list[int] | 
                 parameters["horizons_maanden"] = sorted(set(horizons))
             if progress:
                 progress(f"dbt build, look-back {label(lookback)}")
-            build(scratch, doel=doel, vars_=parameters, work_dir=folder / "dbt")
+            try:
+                build(scratch, doel=doel, vars_=parameters, work_dir=folder / "dbt")
+            except BuildFailed as exc:
+                raise SensitivityError(f"The scratch build with look-back {label(lookback)} failed ({exc}). dbt's log: "
+                                       f"{folder / 'dbt' / 'logs' / 'dbt.log'}. The operator's state is untouched.") from None
             builds[label(lookback)] = doel
             if horizons and i == 0:
                 d2_builds = {h: doel for h in sorted(set(horizons))}
         vergelijking = _compare(builds, intern, d2_builds)
+        geslaagd = True
     finally:
         for pad in (kopie, kopie.with_name(kopie.name + ".wal")):
             pad.unlink(missing_ok=True)
         if not bewaar_builds:
             for pad in builds.values():
                 pad.unlink(missing_ok=True)
+        if geslaagd and not bewaar_builds:  # a failed run keeps dbt's logs for the message above
             shutil.rmtree(folder / "dbt", ignore_errors=True)
     csv = folder / "vergelijking.csv"
     vergelijking.to_csv(csv, index=False)

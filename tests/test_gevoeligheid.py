@@ -70,3 +70,14 @@ def test_bad_lookbacks_are_refused_before_anything_is_built(demo_release, monkey
         uitkomst = CliRunner().invoke(app, ["gevoeligheid", *args], env={"COLUMNS": "200"})
         assert uitkomst.exit_code == 2, uitkomst.output
     assert set((cfg.warehouse.parent / "gevoeligheid").glob("*")) == eerder
+
+
+def test_while_the_pipeline_runs_a_sensitivity_run_is_refused_as_busy_and_leaves_nothing(demo_release, monkeypatch):
+    from hermelding.state import pipeline_lock
+
+    cfg = _gebruik(monkeypatch, demo_release)
+    eerder = set((cfg.warehouse.parent / "gevoeligheid").glob("*"))
+    with pipeline_lock(cfg):  # the nightly run holds the lock
+        uitkomst = CliRunner().invoke(app, ["gevoeligheid", "--lookback", "12"], env={"COLUMNS": "200"})
+    assert uitkomst.exit_code == 3 and "busy" in uitkomst.output, uitkomst.output
+    assert set((cfg.warehouse.parent / "gevoeligheid").glob("*")) == eerder
