@@ -3,7 +3,8 @@ dbt models, into a scratch folder, compared side by side. The operator's state i
 
     <warehouse folder>/gevoeligheid/<UTC time>/
       vergelijking.csv, vergelijking.xlsx   hermelding % per region and period, one column per look-back
-                                            (with --horizons also D2's cumulative % per horizon)
+                                            (with --horizons also D2's cumulative % per horizon, empty for a
+                                            cohort not yet followed for the whole horizon)
       gevoeligheid.json                     parameters, source warehouse, when, which mart
       build_<label>.duckdb                  the scratch builds (kept only with `bewaar_builds`)
 
@@ -104,7 +105,9 @@ def _compare(builds: dict[str, Path], intern: bool, d2_builds: dict[int, Path]) 
             schema_van = {pad: f"b{i}" for i, pad in enumerate(builds.values())}
             schema_van |= {pad: f"h{h}" for h, pad in d2_builds.items() if pad not in schema_van}
             d2 = " union all ".join(
-                f"select regiotype, regiocode, cohort_periode as periode, {h} as horizon, cumulatief_pct "
+                f"select regiotype, regiocode, cohort_periode as periode, {h} as horizon, "
+                # a cohort not yet followed for the whole horizon has no figure at that horizon
+                f"case when volledige_followup then cumulatief_pct end as cumulatief_pct "
                 f"from {schema_van[pad]}.{cohort} where definitie_id = 'herhaalde_melding' and horizon_maanden = {h}"
                 for h, pad in d2_builds.items())
             d2_kolommen = ", ".join(f"max(cumulatief_pct) filter (where horizon = {h}) as \"herhaalde_melding_pct_{h}_mnd\""

@@ -56,10 +56,17 @@ def test_a_sensitivity_run_compares_through_the_same_models_and_leaves_the_opera
     assert (verschil >= -1e-9).all() and (verschil > 0).any()
     # D2 at the asked horizon equals the release's (the horizon reached the models)
     cohort = open_release(root=cfg).table("herhaling_cohort_openbaar")
-    d2 = cohort[(cohort.definitie_id == "herhaalde_melding") & (cohort.horizon_maanden == 12)]
+    d2 = cohort[(cohort.definitie_id == "herhaalde_melding") & (cohort.horizon_maanden == 12)
+                & cohort.volledige_followup]
     d2 = d2.merge(vergelijking, left_on=["regiotype", "regiocode", "cohort_periode"],
                   right_on=["regiotype", "regiocode", "periode"])
     assert len(d2) and ((d2.cumulatief_pct - d2.herhaalde_melding_pct_12_mnd).abs().fillna(0) < 1e-9).all()
+    # a cohort not followed for the whole horizon has no figure at that horizon
+    onvolledig = cohort[(cohort.definitie_id == "herhaalde_melding") & (cohort.horizon_maanden == 12)
+                        & ~cohort.volledige_followup.astype(bool)]
+    onvolledig = onvolledig.merge(vergelijking, left_on=["regiotype", "regiocode", "cohort_periode"],
+                                  right_on=["regiotype", "regiocode", "periode"])
+    assert len(onvolledig) and onvolledig.herhaalde_melding_pct_12_mnd.isna().all()
     assert oct(map_.stat().st_mode & 0o777) == "0o700"  # per-melding work: the owner (and intern_groep) only
 
 
