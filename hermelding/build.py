@@ -52,7 +52,10 @@ def dbt_environment(config: Config, target: Path):
     })
 
 
-def dbt(config: Config, args: list[str], doel: Path | None = None, vars_: dict | None = None):
+def dbt(config: Config, args: list[str], doel: Path | None = None, vars_: dict | None = None,
+        work_dir: Path | None = None):
+    """Run dbt in-process. `work_dir`: dbt's target (manifest, compiled SQL) and logs go there instead of
+    dbt_project/target and dbt_project/logs, so a scratch build leaves the operator's manifest alone."""
     from dbt.cli.main import dbtRunner
 
     doel = doel or build_db(config)
@@ -60,12 +63,16 @@ def dbt(config: Config, args: list[str], doel: Path | None = None, vars_: dict |
     project = str(config.dbt_project_dir)
     volledige_args = [*args, "--project-dir", project, "--profiles-dir", project,
                       "--vars", json.dumps(vars_ if vars_ is not None else dbt_vars(config)), "--quiet"]
+    if work_dir is not None:
+        volledige_args += ["--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
     with dbt_environment(config, doel):
         return dbtRunner().invoke(volledige_args)
 
 
-def build(config: Config, doel: Path | None = None, vars_: dict | None = None) -> BuildResult:
-    """`dbt build` (seeds, models, data and unit tests). Raises BuildFailed naming what failed."""
+def build(config: Config, doel: Path | None = None, vars_: dict | None = None,
+          work_dir: Path | None = None) -> BuildResult:
+    """`dbt build` (seeds, models, data and unit tests). Raises BuildFailed naming what failed.
+    With `vars_` (other parameters) no build state is recorded; with `work_dir` dbt's target and logs go there."""
     from hermelding.state import fingerprint, forget_build_state, record_build_state
 
     doel = doel or build_db(config)
@@ -77,7 +84,7 @@ def build(config: Config, doel: Path | None = None, vars_: dict | None = None) -
     # linger there and be published with the next release
     for oud in (doel, doel.with_name(doel.name + ".wal")):
         oud.unlink(missing_ok=True)
-    res = dbt(config, ["build"], doel, vars_)
+    res = dbt(config, ["build"], doel, vars_, work_dir)
     uit = BuildResult(doel, bool(res.success))
     if res.result is not None:
         for r in res.result:

@@ -570,36 +570,126 @@ def rapport(
     console.print(f"  HTML:  {resultaat.html}", soft_wrap=True)
 
 
+def _page(tekst: str) -> None:
+    """Print text in full; on a terminal, through `less -S` (scroll sideways, no wrapping) when it is wider or
+    longer than the screen. Never cut: a file or a pipe gets every column and every row."""
+    import shutil
+    import subprocess
+    import sys
+
+    regels = tekst.splitlines() or [""]
+    if console.is_terminal and shutil.which("less") and (
+            len(regels) > console.height - 2 or max(map(len, regels)) > console.width):
+        subprocess.run(["less", "-S", "-F", "-X", "-K"], input=tekst + "\n", text=True, check=False)
+    else:
+        sys.stdout.write(tekst + "\n")
+        sys.stdout.flush()
+
+
 @command("sql")
 def sql(
-    query: Annotated[str, typer.Argument(help="One read-only SQL query (select) on the current release.")],
-    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
-    intern: Annotated[bool, typer.Option("--intern", help="Query the internal catalog (exact counts, per-melding rows; owner and intern_groep only).")] = False,
+    query: Annotated[str, typer.Argument(help="One read-only SQL query (select) on the release.")],
+    release: Annotated[str | None, typer.Option(help="Query this release (`hermelding releases` lists them) instead of the current one.")] = None,
+    kwartaal: Annotated[str | None, typer.Option(help="Query the release frozen for this quarter (official figures), e.g. 2025KW3.")] = None,
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV (for machines) instead of a table.")] = False,
+    excel: Annotated[Path | None, typer.Option(help="Also write the result to this .xlsx file (for people): raw values, numbers as numbers.")] = None,
+    intern: Annotated[bool, typer.Option("--intern", help="Query the internal marts too (exact counts, per-melding rows; owner and intern_groep only).")] = False,
 ) -> None:
-    """Query the current release, printed as a table or CSV. Reads the readers' catalog (public marts and
-    dimensions) and nothing else: no files, no other databases, no extensions, one statement per call.
+    """Query a release: the current one, a named one (--release) or the one frozen for a quarter (--kwartaal).
 
-    Example: [bold]hermelding sql "select regionaam, hermelding_pct from openbaar.hermelding_regio_periode_openbaar where periode = '2025HJ02'"[/bold]
+    Reads the release's public marts and dimensions (with --intern also the internal marts) and nothing else:
+    no files, no other databases, no extensions, one select per call. Short period codes in string literals
+    ('2025KW3') are read as CBS codes ('2025KW03') and the rewrite is reported; a period the release does not
+    have is named with the codes it does have. Tables print in full (through `less -S` on a terminal).
+    Questions with their queries: docs/sql.md.
+
+    Example: [bold]hermelding sql --kwartaal 2025KW3 "select regionaam, hermelding_pct from openbaar.hermelding_regio_periode_openbaar where periode = '2025KW3'"[/bold]
     """
     import sys
 
-    from hermelding.publish import QueryRefused, query_catalog
+    from hermelding.publish import QueryRefused
+    from hermelding.query import render_text, run_query, write_excel
 
     config = _config()
+    if release and kwartaal:
+        err.print("[red]Use --release or --kwartaal, not both.[/red]")
+        raise typer.Exit(EXIT_INVOER)
     try:
-        frame = query_catalog(config, query, intern=intern)
+        resultaat = run_query(config, query, release=release, kwartaal=kwartaal, intern=intern)
+        if excel:
+            write_excel(resultaat.frame, excel, resultaat)
     except QueryRefused as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
+    for kort, code in resultaat.rewrites.items():
+        err.print(f"[yellow]note[/yellow] '{kort}' read as '{code}' (CBS period code).", highlight=False)
+    frame = resultaat.frame
     if csv:
         frame.to_csv(sys.stdout, index=False)
-        return
-    tabel = Table()
-    for kolom in frame.columns:
-        tabel.add_column(str(kolom))
-    for rij in frame.astype(object).where(frame.notna(), "").itertuples(index=False):
-        tabel.add_row(*map(str, rij))
-    console.print(tabel)
+    elif not excel:
+        _page(render_text(frame))
+    aantal = f"{len(frame)} row{'' if len(frame) == 1 else 's'} (release {resultaat.release_id})"
+    if excel:
+        err.print(f"{aantal} written to {excel}", highlight=False, soft_wrap=True)
+    elif csv:
+        if frame.empty:
+            err.print(aantal, highlight=False)
+    else:
+        console.print(aantal, highlight=False)
+    for opmerking in resultaat.notes:
+        err.print(f"[yellow]note[/yellow] {escape(opmerking)}", highlight=False)
+
+
+def _months(tekst: str | None, optie: str) -> list[int] | None:
+    if tekst is None:
+        return None
+    try:
+        return [int(x) for x in tekst.replace(" ", "").split(",") if x != ""]
+    except ValueError:
+        err.print(f"[red]{optie} takes whole numbers of months separated by commas, e.g. 12,24,36,0[/red]")
+        raise typer.Exit(EXIT_INVOER) from None
+
+
+@command("gevoeligheid")
+def gevoeligheid(
+    lookback: Annotated[str, typer.Option(help="Look-backs in months to compare, comma-separated; 0 = unlimited.")] = "12,24,36,0",
+    horizons: Annotated[str | None, typer.Option(help="Also D2 (re-report after closure) with these horizons in months, e.g. 6,12,24,36.")] = None,
+    intern: Annotated[bool, typer.Option("--intern", help="Compare the exact internal figures instead of the public, disclosure-controlled ones.")] = False,
+    uit: Annotated[Path | None, typer.Option(help="Scratch folder (new; default <warehouse folder>/gevoeligheid/<time>).")] = None,
+    bewaar_builds: Annotated[bool, typer.Option("--bewaar-builds", help="Keep the scratch dbt builds (per-melding data) for further digging.")] = False,
+) -> None:
+    """Sensitivity run: the definitions computed with other parameters through the same dbt models, compared.
+
+    Builds once per look-back into a scratch folder and writes vergelijking.csv and .xlsx there: the hermelding
+    % per region and period, a column per look-back. Only reads the operator's state: the warehouse is copied
+    under the pipeline lock (seconds), and the warehouse, releases, catalogs, last-run summary and build
+    database are left byte-identical. Researchers: notebooks/README.md.
+
+    Example: [bold]hermelding gevoeligheid --lookback 12,24,36,0 --horizons 6,12,24,36[/bold]
+    """
+    from hermelding.build import BuildFailed
+    from hermelding.sensitivity import SensitivityError, run_sensitivity
+
+    _logging(True)
+    config = _config()
+    try:
+        with console.status("sensitivity run…") as status:
+            resultaat = run_sensitivity(config, _months(lookback, "--lookback"), _months(horizons, "--horizons"),
+                                        intern=intern, uit=uit, bewaar_builds=bewaar_builds,
+                                        progress=lambda stap: status.update(f"sensitivity run: {stap}"))
+    except (SensitivityError, BuildFailed, FileExistsError) as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(EXIT_INVOER) from None
+    frame = resultaat.vergelijking
+    pct = [k for k in frame.columns if k.startswith(("hermelding_pct_", "herhaalde_melding_pct_"))]
+    regio = frame.loc[(frame.regiotype == "vt_regio") & (frame.periodesoort == "jaar"),
+                      ["regiocode", "periode", "meldingen", *pct]]
+    regio = regio.rename(columns=lambda k: k.replace("hermelding_pct_", "D1 ").replace("herhaalde_melding_pct_", "D2 "))
+    console.print("Hermelding % (D1) per look-back" + (" and re-report % (D2) per horizon" if resultaat.horizons else "")
+                  + f", region, per year ({'exact internal' if intern else 'public'} figures; '.' = suppressed):")
+    _page(regio.to_string(index=False, na_rep=".", float_format=lambda x: f"{x:.1f}"))
+    console.print(f"Comparison of every region and period: {resultaat.bestanden[0]} and {resultaat.bestanden[1].name}",
+                  soft_wrap=True)
 
 
 @command("documentatie", "docs")

@@ -100,30 +100,37 @@ def query_catalog(config: Config, query: str, intern: bool = False):
             raise (geen_toegang if intern else QueryRefused(f"You may not read the catalog {pad}.")) from None
         raise
     with con:
-        try:
-            statements = con.extract_statements(query)
-        except duckdb.Error as exc:
-            raise QueryRefused(f"Query failed: {exc}") from None
-        if len(statements) != 1:
-            raise QueryRefused(f"One statement per call, this has {len(statements)}: run them one at a time.")
-        soort = statements[0].type.name
-        if soort not in QUERY_TYPES:
-            raise QueryRefused(f"Only a query (select) is allowed, not {soort}: `hermelding sql` reads the catalog "
-                               "and nothing else (no files, no other databases, no extensions, no settings).")
-        try:
-            return con.execute(query).df()
-        except duckdb.PermissionException:
-            raise QueryRefused("Refused: `hermelding sql` reads the catalog and nothing else; files, other "
-                               "databases and extensions are out of reach. Query the tables of the catalog "
-                               "(`hermelding sql \"show all tables\"`).") from None
-        except duckdb.CatalogException as exc:
-            if not intern and _mentions_internal(config, con, query):
-                raise QueryRefused("The internal marts (schema intern) are not in the readers' catalog. Use "
-                                   "`hermelding sql --intern \"...\"` if you are allowed to read them "
-                                   "(owner and the intern_groep group only).") from None
-            raise QueryRefused(f"Query failed: {exc}") from None
-        except duckdb.Error as exc:
-            raise QueryRefused(f"Query failed: {exc}") from None
+        return execute_confined(config, con, query, intern)
+
+
+def execute_confined(config: Config, con: duckdb.DuckDBPyConnection, query: str, intern: bool = False):
+    """Run one read-only query on a confined connection (CONFINED settings, locked): one statement, a SELECT
+    (or EXPLAIN), nothing else; a pandas frame. Raises QueryRefused with a message for the user. The one
+    gate of `hermelding sql`, whether it reads the catalog or a named release (hermelding/query.py)."""
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as exc:
+        raise QueryRefused(f"Query failed: {exc}") from None
+    if len(statements) != 1:
+        raise QueryRefused(f"One statement per call, this has {len(statements)}: run them one at a time.")
+    soort = statements[0].type.name
+    if soort not in QUERY_TYPES:
+        raise QueryRefused(f"Only a query (select) is allowed, not {soort}: `hermelding sql` reads the catalog "
+                           "and nothing else (no files, no other databases, no extensions, no settings).")
+    try:
+        return con.execute(query).df()
+    except duckdb.PermissionException:
+        raise QueryRefused("Refused: `hermelding sql` reads the catalog and nothing else; files, other "
+                           "databases and extensions are out of reach. Query the tables of the catalog "
+                           "(`hermelding sql \"show all tables\"`).") from None
+    except duckdb.CatalogException as exc:
+        if not intern and _mentions_internal(config, con, query):
+            raise QueryRefused("The internal marts (schema intern) are not in the readers' catalog. Use "
+                               "`hermelding sql --intern \"...\"` if you are allowed to read them "
+                               "(owner and the intern_groep group only).") from None
+        raise QueryRefused(f"Query failed: {exc}") from None
+    except duckdb.Error as exc:
+        raise QueryRefused(f"Query failed: {exc}") from None
 
 
 def _mentions_internal(config: Config, con: duckdb.DuckDBPyConnection, query: str) -> bool:

@@ -165,6 +165,7 @@ def test_sql_reads_the_current_release(omgeving):
 
 
 COMMANDS = ["genereer", "inlezen", "bouw", "draai", "serveer", "status", "releases", "terugzetten", "publiceer", "sql",
+            "gevoeligheid",
             "documentatie", "rapport"]
 
 

@@ -1,0 +1,90 @@
+"""`hermelding gevoeligheid`: other parameters through the same dbt models into a scratch folder, compared; the
+operator's state (warehouse, releases, catalogs, last-run summary, build database, dbt manifest) untouched."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from hermelding.cli import app
+from hermelding.reader import open_release
+from tests.conftest import REPO
+from tests.test_sql import _gebruik
+
+
+def _state(cfg) -> dict[str, tuple[str, int]]:
+    """Content and modification time of every file of the operator's state (the scratch folder and the lock
+    file, which is the lock's own mechanism, excepted)."""
+    bestanden = [p for p in cfg.warehouse.parent.rglob("*") if p.is_file() and "gevoeligheid" not in p.parts
+                 and p.name not in ("hermelding.lock", "hermelding.eigenaar")]
+    bestanden += [p for p in cfg.marts_dir.rglob("*") if p.is_file()]
+    bestanden += [p for p in (REPO / "dbt_project" / "target").glob("*.json")]
+    return {str(p): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in bestanden}
+
+
+def test_a_sensitivity_run_compares_through_the_same_models_and_leaves_the_operators_state_alone(
+        demo_release, monkeypatch):
+    cfg = _gebruik(monkeypatch, demo_release)
+    from hermelding.state import last_run_path
+
+    if not last_run_path(cfg).exists():  # the demo was published without the flow: give it a last-run summary
+        last_run_path(cfg).write_text('{"status": "gepubliceerd"}', encoding="utf-8")
+    voor = _state(cfg)
+    for naam in ("warehouse.duckdb", "laatste_run.json", "hermelding_build.duckdb", ".vingerafdruk.json",
+                 "release.json", "hermelding.duckdb", "manifest.json"):
+        assert any(p.endswith(naam) for p in voor), naam
+    eerder = set((cfg.warehouse.parent / "gevoeligheid").glob("*"))
+    uitkomst = CliRunner().invoke(app, ["gevoeligheid", "--lookback", f"{cfg.lookback_maanden},0", "--horizons", "12"],
+                                  env={"COLUMNS": "200"})
+    assert uitkomst.exit_code == 0, uitkomst.output
+    assert _state(cfg) == voor  # byte-identical, not even rewritten
+
+    (map_,) = set((cfg.warehouse.parent / "gevoeligheid").iterdir()) - eerder
+    assert sorted(p.name for p in map_.iterdir()) == ["gevoeligheid.json", "vergelijking.csv", "vergelijking.xlsx"]
+    vergelijking = pd.read_csv(map_ / "vergelijking.csv", dtype={"periode": str})
+    # the configured look-back through the same models gives exactly the release's figures
+    release = open_release(root=cfg).table("hermelding_regio_periode_openbaar")
+    samen = vergelijking.merge(release, on=["regiotype", "regiocode", "periode"], validate="one_to_one")
+    assert len(samen) == len(release)
+    pd.testing.assert_series_equal(samen[f"hermelding_pct_{cfg.lookback_maanden}_mnd"], samen.hermelding_pct,
+                                   check_names=False, atol=1e-9)
+    # an unlimited look-back finds at least as many earlier involvements, and somewhere more
+    beide = vergelijking.dropna(subset=[f"hermelding_pct_{cfg.lookback_maanden}_mnd", "hermelding_pct_onbeperkt"])
+    verschil = beide.hermelding_pct_onbeperkt - beide[f"hermelding_pct_{cfg.lookback_maanden}_mnd"]
+    assert (verschil >= -1e-9).all() and (verschil > 0).any()
+    # D2 at the asked horizon equals the release's (the horizon reached the models)
+    cohort = open_release(root=cfg).table("herhaling_cohort_openbaar")
+    d2 = cohort[(cohort.definitie_id == "herhaalde_melding") & (cohort.horizon_maanden == 12)
+                & cohort.volledige_followup]
+    d2 = d2.merge(vergelijking, left_on=["regiotype", "regiocode", "cohort_periode"],
+                  right_on=["regiotype", "regiocode", "periode"])
+    assert len(d2) and ((d2.cumulatief_pct - d2.herhaalde_melding_pct_12_mnd).abs().fillna(0) < 1e-9).all()
+    # a cohort not followed for the whole horizon has no figure at that horizon
+    onvolledig = cohort[(cohort.definitie_id == "herhaalde_melding") & (cohort.horizon_maanden == 12)
+                        & ~cohort.volledige_followup.astype(bool)]
+    onvolledig = onvolledig.merge(vergelijking, left_on=["regiotype", "regiocode", "cohort_periode"],
+                                  right_on=["regiotype", "regiocode", "periode"])
+    assert len(onvolledig) and onvolledig.herhaalde_melding_pct_12_mnd.isna().all()
+    assert oct(map_.stat().st_mode & 0o777) == "0o700"  # per-melding work: the owner (and intern_groep) only
+
+
+def test_bad_lookbacks_are_refused_before_anything_is_built(demo_release, monkeypatch):
+    cfg = _gebruik(monkeypatch, demo_release)
+    eerder = set((cfg.warehouse.parent / "gevoeligheid").glob("*"))
+    for args in (["--lookback", "12,twee"], ["--lookback", "-12"], ["--lookback", "12", "--horizons", "0"]):
+        uitkomst = CliRunner().invoke(app, ["gevoeligheid", *args], env={"COLUMNS": "200"})
+        assert uitkomst.exit_code == 2, uitkomst.output
+    assert set((cfg.warehouse.parent / "gevoeligheid").glob("*")) == eerder
+
+
+def test_while_the_pipeline_runs_a_sensitivity_run_is_refused_as_busy_and_leaves_nothing(demo_release, monkeypatch):
+    from hermelding.state import pipeline_lock
+
+    cfg = _gebruik(monkeypatch, demo_release)
+    eerder = set((cfg.warehouse.parent / "gevoeligheid").glob("*"))
+    with pipeline_lock(cfg):  # the nightly run holds the lock
+        uitkomst = CliRunner().invoke(app, ["gevoeligheid", "--lookback", "12"], env={"COLUMNS": "200"})
+    assert uitkomst.exit_code == 3 and "busy" in uitkomst.output, uitkomst.output
+    assert set((cfg.warehouse.parent / "gevoeligheid").glob("*")) == eerder
