@@ -428,6 +428,9 @@ def test_kaplan_meier_is_published_only_within_follow_up_and_with_enough_at_risk
     verborgen = openbaar[openbaar.aantal_at_risk.isna() & openbaar.volledige_followup.astype(bool)]
     assert len(verborgen) > 0 and (verborgen.reden_niet_publiceerbaar == "at_risk_onderdrukt").all()
     assert verborgen.cumulatief_pct.isna().all()
+    # and no flag says it either: an empty percentage over a suppressed number at risk is flagged alike
+    assert verborgen.cumulatief_pct_vlag.notna().all()
+    assert set(verborgen.cumulatief_pct_vlag) <= {"onderdrukt", "niet_openbaar"}
 
 
 def test_rates_of_quarters_and_half_years_say_they_are_not_annualised():
