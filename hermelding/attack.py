@@ -292,7 +292,10 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
                         laag, hoog = np.minimum(laag, x), np.maximum(hoog, x)
                     h.changeColsCost(len(j_open), j_open, np.zeros(len(j_open)))
                 eis_hier = np.broadcast_to(np.asarray(eis, dtype=float), doelen.shape)[hier]
-                nog = open_ & ~((hoog - laag >= eis_hier - 1e-6) & (hoog >= eis_hier - 1e-6))
+                # the integer test of `beoordeel`: a range 56.25..57.5 is 1.25 wide but holds one integer only,
+                # so judged on it the cell would look pinned while its true interval is wider
+                laag_heel, hoog_heel = np.ceil(laag - 1e-6), np.floor(hoog + 1e-6)
+                nog = open_ & ~((hoog_heel - laag_heel >= eis_hier) & (hoog_heel >= eis_hier))
                 klaar = nog.sum() > 0.8 * open_.sum()
                 open_ = nog
                 if klaar:

@@ -106,7 +106,9 @@ def aanvalsaudit(con, afronding: int, minimum: int) -> tuple[pd.DataFrame, pd.Da
             waarde = pub[kolom]
             if kolom in spec.afgeleid:
                 a, b = pd.to_numeric(waarde, errors="coerce").to_numpy(dtype=float), verwacht[kolom].to_numpy()
-                afwijkend = (np.isnan(a) != np.isnan(b)) | (np.abs(np.nan_to_num(a) - np.nan_to_num(b)) > 1e-9)
+                # a shown value must be the formula on the published counts; an empty one reveals nothing
+                # (a ratio may be withheld for comparability or publishability, hermelding/comparability.py)
+                afwijkend = ~np.isnan(a) & (np.isnan(b) | (np.abs(a - np.nan_to_num(b)) > 1e-9))
             elif pd.api.types.is_float_dtype(waarde):
                 afwijkend = waarde.notna().to_numpy()  # a fractional column that is no ratio of public counts
             else:

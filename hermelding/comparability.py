@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hermelding.disclosure import VLAG_NIET_OPENBAAR, VLAG_ONDERDRUKT
+
 # mart -> (the boolean column that must be true, the percentage columns left empty otherwise)
 REGELS: dict[str, tuple[str, tuple[str, ...]]] = {
     "hermelding_regio_periode": (
@@ -55,6 +57,11 @@ def mask_suppressed_at_risk(mart: str, frame: pd.DataFrame) -> pd.DataFrame:
     geraakt = uit["aantal_at_risk"].isna() & uit["volledige_followup"].fillna(False).astype(bool)
     for kolom in kolommen:
         uit[kolom] = uit[kolom].mask(geraakt)
+        # the flag too: the engine marks a percentage withheld for too few at risk `niet_openbaar`; the same
+        # flag here, or the flag would tell on which side of the minimum the suppressed number lies
+        vlag = f"{kolom}_vlag"
+        if vlag in uit:
+            uit[vlag] = uit[vlag].mask(geraakt & (uit[vlag] != VLAG_ONDERDRUKT).fillna(True), VLAG_NIET_OPENBAAR)
     uit["publiceerbaar"] = uit["publiceerbaar"].mask(geraakt, False)
     uit["reden_niet_publiceerbaar"] = uit["reden_niet_publiceerbaar"].mask(geraakt, REDEN_AT_RISK_ONDERDRUKT)
     return uit

@@ -106,9 +106,12 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
         for b in (teller, noemer):
             if b in spec.tellingen:
                 bron_weg |= (uit[f"{b}_vlag"] == VLAG_ONDERDRUKT).to_numpy()
-        uit[kolom] = ratios[kolom]
+        # a ratio withheld before disclosure control (not comparable or not publishable, hermelding/
+        # comparability.py) stays empty: recomputing it from the published counts would publish it again
+        ingehouden = frame[kolom].isna().to_numpy() & ratios[kolom].notna().to_numpy()
+        uit[kolom] = ratios[kolom].mask(ingehouden)
         niet = (kolom in spec.niet_openbaar) or (kolom in spec.voorwaarde)
-        leeg_niet_openbaar = uit[kolom].isna().to_numpy() & frame[kolom].notna().to_numpy() & niet
+        leeg_niet_openbaar = (uit[kolom].isna().to_numpy() & frame[kolom].notna().to_numpy() & niet) | ingehouden
         uit[f"{kolom}_vlag"] = np.select([bron_weg, leeg_niet_openbaar], [VLAG_ONDERDRUKT, VLAG_NIET_OPENBAAR], None)
     for kolom in ratio_kolommen[len(spec.afgeleid):]:
         uit[kolom] = np.nan

@@ -159,6 +159,22 @@ def test_many_small_cells_are_protected_against_the_attacker():
     controleer(mart, pub, gemeenten)
 
 
+def test_when_the_cut_rounds_run_out_the_engine_still_publishes_a_safe_table(monkeypatch):
+    """The engine never fails a build where a safe suppression exists: with a single verify-and-cut round
+    allowed, the cells still failing get their whole block suppressed, and the result passes the attacker."""
+    from hermelding import disclosure_milp
+
+    monkeypatch.setattr(disclosure_milp, "MAX_RONDES", 1)
+    rng = np.random.default_rng(11)
+    mart, gemeenten = mart_uit_delen(rng.integers(0, 7, size=4 * 4 * len(DELEN)), 4)
+    mart["inwoners"] = 15_000
+    verslag: dict = {}
+    pub = openbaar(mart, SPEC, regio_ouder=regio_ouders(mart, pd.DataFrame({"gemeentecode": gemeenten, "vt_regio": "VT99"})),
+                   verslag=verslag)
+    assert "heuristiek (blok geheel onderdrukt)" in verslag["methode"]  # the last resort did run
+    controleer(mart, pub, gemeenten)
+
+
 def test_every_empty_value_says_so_with_one_public_flag():
     mart, gemeenten = mart_uit_delen(np.arange(2 * 4 * len(DELEN)) % 13, 2)
     mart["inwoners"] = 10_000
