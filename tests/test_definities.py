@@ -454,7 +454,7 @@ def test_history_deliveries_feed_the_look_back_but_get_no_figures(gebouwd, tmp_p
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(cfg.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("alter table ingest.leveringen add column leveringsoort varchar default 'regulier'")
+        con.execute("alter table ingest.leveringen add column if not exists leveringsoort varchar default 'regulier'")
         con.execute("update ingest.leveringen set leveringsoort = 'historie' where periode < '2021'")
     historie_cfg = cfg.with_overrides(warehouse=str(warehouse), build_dir=str(tmp_path / "build"))
     db = build(historie_cfg).build_db

@@ -50,10 +50,10 @@ def test_a_sensitivity_run_compares_through_the_same_models_and_leaves_the_opera
     assert len(samen) == len(release)
     pd.testing.assert_series_equal(samen[f"hermelding_pct_{cfg.lookback_maanden}_mnd"], samen.hermelding_pct,
                                    check_names=False, atol=1e-9)
-    # an unlimited look-back finds at least as many earlier involvements, and somewhere more
-    beide = vergelijking.dropna(subset=[f"hermelding_pct_{cfg.lookback_maanden}_mnd", "hermelding_pct_onbeperkt"])
-    verschil = beide.hermelding_pct_onbeperkt - beide[f"hermelding_pct_{cfg.lookback_maanden}_mnd"]
-    assert (verschil >= -1e-9).all() and (verschil > 0).any()
+    # an unlimited look-back never has its full look-back in the data (docs/methode.md), so the public mart
+    # withholds its hermelding % everywhere: the comparison says so instead of showing warm-up figures
+    assert vergelijking[f"hermelding_pct_{cfg.lookback_maanden}_mnd"].notna().any()
+    assert vergelijking["hermelding_pct_onbeperkt"].isna().all()
     # D2 at the asked horizon equals the release's (the horizon reached the models)
     cohort = open_release(root=cfg).table("herhaling_cohort_openbaar")
     d2 = cohort[(cohort.definitie_id == "herhaalde_melding") & (cohort.horizon_maanden == 12)
