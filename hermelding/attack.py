@@ -33,18 +33,12 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-Z = 1.96  # Wilson 95% intervals, as the internal marts (macro wilson_onder/boven)
+from hermelding.statistiek import wilson
+
 DECIMALEN = 1  # every public percentage, bound and rate: one decimal
 
 
 # --- ratios: only from public counts -----------------------------------------------------------------
-
-
-def _wilson(x: np.ndarray, n: np.ndarray, teken: int) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        midden = (x + Z**2 / 2) / (n + Z**2)
-        breedte = Z * np.sqrt(np.clip(x * (n - x) / n + Z**2 / 4, 0, None)) / (n + Z**2)
-        return 100 * (midden + teken * breedte)
 
 
 def verhoudingen(frame: pd.DataFrame, spec) -> pd.DataFrame:
@@ -67,9 +61,9 @@ def verhoudingen(frame: pd.DataFrame, spec) -> pd.DataFrame:
             elif soort == "per_1000":
                 waarde = 1000 * x / n
             elif soort == "wilson_onder":
-                waarde = _wilson(x, n, -1)
+                waarde = wilson(x, n, -1)
             elif soort == "wilson_boven":
-                waarde = _wilson(x, n, +1)
+                waarde = wilson(x, n, +1)
             else:
                 raise ValueError(f"Unknown ratio formula {soort!r} for column {kolom}.")
         uit[kolom] = np.where(geldig, np.round(waarde, DECIMALEN), np.nan)

@@ -26,13 +26,13 @@ import pandas as pd
 from hermelding.config import Config
 from hermelding.periode import normalise_kwartaal, parse_periode, vorige_periode
 from hermelding.reader import ReleaseView, open_release
+from hermelding.statistiek import Z_95, Z_998, funnel_grenzen
 
 HERMELDING = "hermelding_regio_periode_openbaar"
 COHORT = "herhaling_cohort_openbaar"
 INTERGENERATIONEEL = "intergenerationeel_regio_periode_openbaar"
 KWARTALEN_IN_TREND = 8
 COHORTEN_IN_GRAFIEK = 4
-Z_95, Z_998 = 1.959964, 3.090232
 # greyscale-safe styles: each series differs by marker and line style, not by colour alone
 STIJLEN = [("o", "-"), ("s", "--"), ("^", "-."), ("D", ":"), ("v", (0, (5, 1, 1, 1)))]
 ONDERDRUKT = "."  # as in CBS tables: figure not published (too small, or would reveal a small one)
@@ -171,11 +171,9 @@ def _headline(trend: pd.DataFrame, regiocode: str, kwartaal: str) -> dict:
 def _funnel(trend: pd.DataFrame, kop: dict, kwartaal: str) -> pd.DataFrame:
     gemeenten = trend[(trend.regiotype == "gemeente") & (trend.periode == kwartaal)].copy()
     p = (kop["pct"] or float("nan")) / 100
-    n = gemeenten.meldingen.astype("float")
-    se = (p * (1 - p) / n) ** 0.5 * 100
     for naam, z in (("95", Z_95), ("998", Z_998)):
-        gemeenten[f"grens_{naam}_onder"] = (p * 100 - z * se).clip(lower=0)
-        gemeenten[f"grens_{naam}_boven"] = (p * 100 + z * se).clip(upper=100)
+        gemeenten[f"grens_{naam}_onder"], gemeenten[f"grens_{naam}_boven"] = funnel_grenzen(
+            p, gemeenten.meldingen, z)
 
     def oordeel(rij) -> str:
         if pd.isna(rij.hermelding_pct):
@@ -400,11 +398,11 @@ def chart_funnel(data: ReportData) -> str:
     ax = fig.add_subplot()
     n_max = max(float(t.meldingen.max(skipna=True) or 10), 10.0) * 1.15
     n = np.linspace(5, n_max, 300)
-    se = np.sqrt(p / 100 * (1 - p / 100) / n) * 100
     ax.axhline(p, color="black", linewidth=1.2, label=f"regio {getal(p, 1)}%")
     for z, stijl, label in ((Z_95, "--", "95%-grens"), (Z_998, ":", "99,8%-grens")):
-        ax.plot(n, np.clip(p + z * se, 0, 100), color="black", linestyle=stijl, linewidth=1, label=label)
-        ax.plot(n, np.clip(p - z * se, 0, 100), color="black", linestyle=stijl, linewidth=1)
+        onder, boven = funnel_grenzen(p / 100, n, z)
+        ax.plot(n, boven, color="black", linestyle=stijl, linewidth=1, label=label)
+        ax.plot(n, onder, color="black", linestyle=stijl, linewidth=1)
     zichtbaar = t[t.hermelding_pct.notna()]
     ax.plot(zichtbaar.meldingen.astype(float), zichtbaar.hermelding_pct.astype(float), "o", color="black",
             markerfacecolor="white", markersize=6, label="gemeente")

@@ -379,6 +379,11 @@ def test_wilson_and_kaplan_meier_use_one_exact_z(gebouwd):
     breedte = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
     assert np.allclose(h.hermelding_pct_ci_onder, 100 * (midden - breedte), rtol=0, atol=1e-9)
     assert np.allclose(h.hermelding_pct_ci_boven, 100 * (midden + breedte), rtol=0, atol=1e-9)
+    # the Python side (public ratios, report) uses the same interval as the macro: one rule
+    from hermelding.statistiek import wilson
+
+    assert np.allclose(wilson(h.hermelding, h.meldingen, -1), h.hermelding_pct_ci_onder, rtol=0, atol=1e-9)
+    assert np.allclose(wilson(h.hermelding, h.meldingen, +1), h.hermelding_pct_ci_boven, rtol=0, atol=1e-9)
 
 
 def test_warm_up_periods_are_marked_and_their_percentages_not_published(gebouwd):
