@@ -26,6 +26,8 @@ the public frames. The suppression engine uses it to verify its own choice; the 
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -220,6 +222,24 @@ def _blokken(model: Model) -> np.ndarray:
     return labels[:n_cel]
 
 
+def quiet_highs():
+    """A HiGHS instance that prints nothing: highspy writes its banner to the process's stdout while it is
+    constructed, before any option can be set, which broke `--stil` runs (cron mails every night)."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarray,
                 bindend: bool = False, eis: float | None = None) -> pd.DataFrame:
     """For each target cell (index into model.cellen) the smallest and largest true value consistent
@@ -260,8 +280,7 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
         lp.row_upper_ = np.where(np.isinf(rij_boven[rijen]), highspy.kHighsInf, rij_boven[rijen])
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = sub.indptr, sub.indices, sub.data
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = quiet_highs()
         h.setOptionValue("presolve", "off")  # keep the basis between solves: only the objective changes
         h.setOptionValue("simplex_strategy", 4)  # primal simplex: the previous optimum stays feasible
         h.passModel(lp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from hermelding.config import Config, tool_environment
 
 log = logging.getLogger(__name__)
 BUILD_DB_NAME = "hermelding_build.duckdb"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class BuildFailed(RuntimeError):
@@ -91,7 +93,8 @@ def build(config: Config, doel: Path | None = None, vars_: dict | None = None,
             status = str(r.status)
             uit.aantal[status] = uit.aantal.get(status, 0) + 1
             if status in ("error", "fail"):
-                uit.fouten.append(f"{r.node.resource_type} {r.node.name}: {status} ({(r.message or '').strip()[:300]})")
+                bericht = ANSI.sub("", r.message or "").strip()[:300]  # dbt colours its messages for a terminal
+                uit.fouten.append(f"{r.node.resource_type} {r.node.name}: {status} ({bericht})")
     elif res.exception is not None:
         uit.fouten.append(f"dbt could not run: {res.exception}")
     if not uit.geslaagd:

@@ -177,6 +177,7 @@ def genereer(
     """
     from hermelding.generator import genereer as _genereer
     from hermelding.periode import GRANULARITEIT
+    from hermelding.publish import close_private_folders
 
     config = _config()
     if periode not in GRANULARITEIT:
@@ -192,6 +193,7 @@ def genereer(
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
+    close_private_folders(config)
     if not quiet:
         klassen = ", ".join(f"{k} {v}" for k, v in sorted(res.klassen.items()))
         console.print(f"Wrote {len(res.leveringen)} deliveries ({res.aantal_meldingen} meldingen; planted classes: "
@@ -331,24 +333,26 @@ def draai(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from hermelding.config import require_folder, tool_environment
-    from hermelding.nightly import QualityFailure, nothing_new, report_nothing_new
-    from hermelding.publish import catalog_path, releases_dir
-    from hermelding.state import PipelineBusy, hold_for_process, last_run_path
+    from hermelding.state import PipelineBusy, QualityFailure, hold_for_process, last_run_path
 
     _logging(quiet)
     config = _config()
     require_folder(config, "raw_dir")
     try:
-        # the lock first, and 'nothing new' decided, before any flow engine starts: a refused or idle run is quick
+        # the lock first, and 'nothing new' decided, before any flow engine starts (or the audit's solvers are
+        # imported): a refused or idle run is quick
         with hold_for_process(config):
+            from hermelding.nightly import nothing_new, report_nothing_new
+
             huidig = None if forceer else nothing_new(config)
             if huidig:
                 resultaat = report_nothing_new(config, huidig)
             else:
-                flows = _flows_module(config)
+                # Prefect reads its logging level when it is imported: set it before the flow module loads
                 with tool_environment({"PREFECT_LOGGING_LEVEL": "WARNING"} if quiet else {}), \
                         Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                                  console=console, transient=True, disable=quiet) as voortgang:
+                    flows = _flows_module(config)
                     taak = voortgang.add_task("nachtelijke run: starten", total=None)
                     resultaat = flows.nachtelijke_run(forceer=forceer, progress=lambda stap: voortgang.update(
                         taak, description=f"nachtelijke run: {stap}"))
@@ -356,12 +360,14 @@ def draai(
         err.print(f"[yellow]BUSY[/yellow] {escape(str(exc))}")
         raise typer.Exit(EXIT_BEZET) from None
     except QualityFailure as exc:
-        err.print(f"[red]NOT PUBLISHED[/red] {escape(str(exc))}")
+        err.print(f"[red]{escape(str(exc))}[/red]")  # the message starts with NOT PUBLISHED
         err.print(f"Run summary: {last_run_path(config)}")
         raise typer.Exit(EXIT_KWALITEIT) from None
     if not quiet or resultaat.exit_code:
         console.print(resultaat.bericht)
         if resultaat.status == "gepubliceerd":
+            from hermelding.publish import catalog_path, releases_dir
+
             console.print(f"Release:    {releases_dir(config) / resultaat.release_id}")
             console.print(f"Catalog:    {catalog_path(config)}  (open read-only)")
             console.print(f"Data Docs:  {resultaat.data_docs}")
@@ -414,7 +420,7 @@ def status() -> None:
     """
     import json
 
-    from hermelding.publish import current_release
+    from hermelding.publish import current_release, too_open
     from hermelding.state import WarehouseBusy, deliveries, last_run_path
 
     config = _config()
@@ -437,6 +443,9 @@ def status() -> None:
             if d.status == "afgewezen":
                 console.print(f"[red]Rejected[/red] {d.map} (stays rejected until its folder is replaced or "
                               f"removed): {escape(d.reden or '')}", soft_wrap=True)
+    for pad in too_open(config):
+        console.print(f"[red]Readable by other users[/red]: {pad} holds per-melding data. Fix: chmod o-rwx {pad} "
+                      "(hermelding does this itself on its next run when it owns the folder).", soft_wrap=True)
     tabel = Table(title="Effective configuration")
     for kolom in ("key", "value", "from"):
         tabel.add_column(kolom)

@@ -26,16 +26,19 @@ from hermelding.audit import AuditResult, audit
 from hermelding.build import BuildFailed, build, kerncijfers
 from hermelding.config import Config, require_folder
 from hermelding.ingest import LeveringVerslag, ingest
-from hermelding.state import deliveries, fingerprint, last_run_path, pipeline_lock, require_current_build
+from hermelding.state import (  # noqa: F401 - QualityFailure is part of this module's interface
+    QualityFailure,
+    deliveries,
+    fingerprint,
+    last_run_path,
+    pipeline_lock,
+    require_current_build,
+)
 
 log = logging.getLogger("hermelding.nightly")
 
 Progress = Callable[[str], None]
 StageRunner = Callable[..., Any]  # stage(name, function, *args) -> the function's result
-
-
-class QualityFailure(RuntimeError):
-    """A data-quality failure (a failing dbt test or a critical expectation): final for this night, no retry."""
 
 
 @dataclass

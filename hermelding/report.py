@@ -243,7 +243,7 @@ def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None
     definities = release.sql("select definitie_id, naam, versie, parameters, parameterwaarden, omschrijving "
                              "from dim_definitie order by definitie_id")
     leveringen = pd.DataFrame([i for i in release.info.get("invoer", []) if i.get("regio") == regiocode])
-    for kolom in ("levering_id", "periode", "rijen_geladen", "rijen_quarantaine"):
+    for kolom in ("levering_id", "periode", "quarantaine_pct"):
         if kolom not in leveringen:
             leveringen[kolom] = pd.NA
     onderdrukking = release.sql(f"""
@@ -618,11 +618,9 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
         for rij in data.definities.itertuples())
 
     lev = data.leveringen
-    leveringen_tabel = _tabel(["Periode", "Levering", "Rijen geladen", "Rijen in quarantaine"],
-                              [[rij.periode, rij.levering_id, getal(rij.rijen_geladen), getal(rij.rijen_quarantaine)]
-                               for rij in lev.itertuples()])
-    quarantaine = pd.to_numeric(lev.rijen_quarantaine, errors="coerce").sum()
-    geladen = pd.to_numeric(lev.rijen_geladen, errors="coerce").sum()
+    leveringen_tabel = _tabel(["Periode", "Levering", "Rijen in quarantaine (%)"],
+                              [[rij.periode, rij.levering_id, getal(rij.quarantaine_pct, 1)] for rij in lev.itertuples()])
+    quarantaine = pd.to_numeric(lev.quarantaine_pct, errors="coerce").max()
     onvolledige_kwartalen = ", ".join(kort(p) for p in sorted(onvolledig)) or "geen"
     onderdrukt_tabel = _tabel(["Tabel", "Reden", "Cellen"],
                               [[rij.tabel, rij.reden, getal(rij.cellen)] for rij in data.onderdrukking.itertuples()])
@@ -719,9 +717,10 @@ zijn ook onderdrukt. Onderdrukte aantallen in de tabellen van deze rapportage (r
 
 <section><h2>Volledigheid van de gegevens</h2>
 <p><b>Geleverde perioden.</b> De release is gebouwd uit {len(lev)} leveringen van {_e(data.regiocode)}
-({_e(', '.join(map(str, lev.periode.head(1))))} t/m {_e(', '.join(map(str, lev.periode.tail(1))))}), met samen
-{getal(geladen)} rijen geladen en {getal(quarantaine)} rijen in quarantaine (rijen die een regel van het
-exportcontract schonden; ze tellen niet mee en worden met de leverancier opgelost).</p>
+({_e(', '.join(map(str, lev.periode.head(1))))} t/m {_e(', '.join(map(str, lev.periode.tail(1))))}). Per levering
+stond hoogstens {getal(quarantaine, 1)}% van de rijen in quarantaine (rijen die een regel van het exportcontract
+schonden; ze tellen niet mee en worden met de leverancier opgelost). Exacte aantallen rijen zijn niet openbaar:
+ze zouden de precieze totalen van de regio verraden.</p>
 <p><b>Terugkijkperiode.</b> {_e(terugkijk)}</p>
 <p><b>Follow-up.</b> Cohorten van de laatste periodes zijn nog niet de hele horizon gevolgd; hun cijfers zijn
 gemarkeerd met * en kunnen nog stijgen.</p>
@@ -845,9 +844,9 @@ def write_excel(data: ReportData, pad: Path) -> None:
             for r in data.definities.itertuples()]
            + [["“.”", "Onderdrukt", "", "", "", "Niet gepubliceerd: " + "; ".join(f"{v}: {t}" for v, t in VLAGGEN.items()), ""]])
     lev = data.leveringen
-    _sheet(wb, "Datakwaliteit", ["Periode", "Levering", "Rijen geladen", "Rijen in quarantaine"],
-           [[r.periode, r.levering_id, r.rijen_geladen, r.rijen_quarantaine] for r in lev.itertuples()],
-           {2: GETAL, 3: GETAL},
+    _sheet(wb, "Datakwaliteit", ["Periode", "Levering", "Rijen in quarantaine (%)"],
+           [[r.periode, r.levering_id, r.quarantaine_pct] for r in lev.itertuples()],
+           {2: "0.0"},
            f"Gegevens vanaf {data.gegevens_begin:%d-%m-%Y}; terugkijkperiode hermelding: "
            f"{_lookback_tekst(data.lookback_maanden)}. Perioden zonder volledige terugkijkperiode staan in "
            "'D1 Hermelding' met 'nee'.")
