@@ -29,6 +29,7 @@ from hermelding.reader import ReleaseView, open_release
 
 HERMELDING = "hermelding_regio_periode_openbaar"
 COHORT = "herhaling_cohort_openbaar"
+CURVE = "herhaling_curve_maand_openbaar"
 INTERGENERATIONEEL = "intergenerationeel_regio_periode_openbaar"
 KWARTALEN_IN_TREND = 8
 COHORTEN_IN_GRAFIEK = 4
@@ -84,6 +85,7 @@ class ReportData:
     trend: pd.DataFrame          # region and municipalities x last eight quarters
     trechter: pd.DataFrame       # municipalities in the quarter with control limits
     cohorten: pd.DataFrame       # D2, D3, D4(b): region and municipalities, half-year cohorts
+    curven: pd.DataFrame         # D2, D3: the region's monthly curve per half-year cohort (publishable months)
     intergeneratie: pd.DataFrame  # D4(a): region and municipalities, half years
     definities: pd.DataFrame
     leveringen: pd.DataFrame
@@ -231,6 +233,13 @@ def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None
             and ((c.regiotype = 'vt_regio' and c.regiocode = ?) or (c.regiotype = 'gemeente' and g.vt_regio = ?))
         order by c.definitie_id, c.regiotype desc, regionaam, c.cohort_periode, c.horizon_maanden
     """, [regionaam, _halfjaar_van(kwartaal), regiocode, regiocode])
+    curven = release.sql(f"""
+        select definitie_id, cohort_periode, horizon_maanden as maand, cumulatief_pct
+        from {CURVE}
+        where periodesoort = 'halfjaar' and cohort_periode <= ? and regiotype = 'vt_regio' and regiocode = ?
+            and cumulatief_pct is not null
+        order by definitie_id, cohort_periode, maand
+    """, [_halfjaar_van(kwartaal), regiocode])
     intergeneratie = release.sql(f"""
         select i.regiotype, i.regiocode, coalesce(g.gemeentenaam, ?) as regionaam, i.periode,
             i.volwassen_personen, i.eerder_als_minderjarige, i.eerder_als_minderjarige_pct,
@@ -267,7 +276,8 @@ def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None
     return ReportData(
         release=release, kwartaal=kwartaal, regiocode=regiocode, regionaam=regionaam,
         bevroren=kwartaal in release.frozen_for, lookback_maanden=lookback, gegevens_begin=begin, kop=kop,
-        trend=trend, trechter=_funnel(trend, kop, kwartaal), cohorten=cohorten, intergeneratie=intergeneratie,
+        trend=trend, trechter=_funnel(trend, kop, kwartaal), cohorten=cohorten, curven=curven,
+        intergeneratie=intergeneratie,
         definities=definities, leveringen=leveringen, onderdrukking=onderdrukking)
 
 
@@ -422,20 +432,22 @@ def chart_funnel(data: ReportData) -> str:
 
 
 def chart_cohort(data: ReportData, definitie_id: str) -> str:
-    regio = data.cohorten[(data.cohorten.definitie_id == definitie_id) & (data.cohorten.regiotype == "vt_regio")
-                          & data.cohorten.volledige_followup.astype(bool) & data.cohorten.cumulatief_pct.notna()]
+    """The region's monthly curve (herhaling_curve_maand_openbaar) of the latest half-year cohorts, each up to the
+    last month the whole cohort has been followed; markers every six months tell the lines apart in grey."""
+    regio = data.curven[data.curven.definitie_id == definitie_id]
     cohorten = sorted(regio.cohort_periode.unique())[-COHORTEN_IN_GRAFIEK:]
     fig = _figure(8, 3.6)
     ax = fig.add_subplot()
     hoogste_horizon = int(data.cohorten[data.cohorten.definitie_id == definitie_id].horizon_maanden.max() or 24)
     for i, cohort in enumerate(cohorten):
-        c = regio[regio.cohort_periode == cohort].sort_values("horizon_maanden")
-        x = [0, *c.horizon_maanden.astype(int)]
+        c = regio[regio.cohort_periode == cohort].sort_values("maand")
+        x = [0, *c.maand.astype(int)]
         y = [0.0, *c.cumulatief_pct.astype(float)]
         marker, lijn = STIJLEN[i % len(STIJLEN)]
         ax.step(x, y, where="post", color="black", linestyle=lijn, linewidth=1.2)
-        ax.plot(x[1:], y[1:], marker, color="black", markerfacecolor="white" if i % 2 else "black",
-                linestyle="none")
+        merk = [(a, b) for a, b in zip(x[1:], y[1:], strict=True) if a % 6 == 0]
+        ax.plot([a for a, _ in merk], [b for _, b in merk], marker, color="black",
+                markerfacecolor="white" if i % 2 else "black", linestyle="none")
         ax.plot([], [], color="black", linestyle=lijn, marker=marker,
                 markerfacecolor="white" if i % 2 else "black", label=f"cohort {periode_naam(cohort)}")
     ax.set_xlim(0, hoogste_horizon + 1)
@@ -686,10 +698,10 @@ vrijwel zeker echt af; tussen 95% en 99,8% is het een signaal om te volgen, geen
 <section><h2>Herhaling na afsluiting (D2) en recidive van plegers (D3)</h2>
 <p>Deze cijfers volgen groepen (cohorten) door de tijd: de casussen die in een halfjaar zijn afgesloten (D2) en de
 personen die in een halfjaar als pleger zijn geregistreerd (D3). De lijn geeft het cumulatieve percentage dat
-opnieuw gemeld is, naar het aantal maanden sinds het begin. <b>Let op:</b> de release bevat de Kaplan-Meier-schatting
-alleen op de horizons {_e(d2_horizons)} (D2) en {_e(d3_horizons)} maanden (D3); de trap loopt vanaf 0 en springt op
-die horizons. Tussen twee horizons is het werkelijke verloop onbekend (de trap is daar een ondergrens). Alleen
-horizons die het hele cohort al heeft kunnen doorlopen, staan in de grafiek.</p>
+opnieuw gemeld is, per maand sinds het begin (de openbare maandcurve, met dezelfde afronding en onderdrukking
+als elke openbare tabel). Een lijn loopt tot de laatste maand die het hele cohort al heeft kunnen doorlopen en
+waarin nog genoeg casussen of personen gevolgd worden; een recent cohort heeft daardoor een korte lijn. De tabel
+eronder geeft de horizons {_e(d2_horizons)} (D2) en {_e(d3_horizons)} maanden (D3) met hun interval.</p>
 <h3>D2 – herhaalde melding na afsluiting</h3>
 {_figuur(grafieken['d2'], 'Cohortcurves herhaalde melding', 'Cumulatief % casussen met een nieuwe melding, per cohort (regio).')}
 {cohort_tabel('herhaalde_melding')}
