@@ -698,6 +698,7 @@ def documentatie() -> None:
 
     dbt runs against a copy of the build database, taken under the pipeline lock; the site lands in
     dbt_project/target (serve it with `cd dbt_project && ../.venv/bin/dbt docs serve --profiles-dir .`).
+    Every release already carries the site as one file: data/marts/releases/<id>/documentatie/index.html.
 
     Example: [bold]hermelding documentatie[/bold]
     """
