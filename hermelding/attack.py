@@ -120,7 +120,8 @@ def _lang(mart: str, frame: pd.DataFrame, spec) -> pd.DataFrame:
         deel["kolom"] = kolom
         deel["waarde"] = pd.to_numeric(frame[kolom], errors="coerce").astype(float).to_numpy()
         vast = spec.vast_over.get(kolom, ())
-        deel["sleutel"] = mart + "|" + kolom + _tekst(deel, [k for k in sleutel if k not in vast])
+        # a table that repeats another's cells (spec.cellen_van) names them as that table does: one cell
+        deel["sleutel"] = (spec.cellen_van or mart) + "|" + kolom + _tekst(deel, [k for k in sleutel if k not in vast])
         delen.append(deel)
     lang = pd.concat(delen, ignore_index=True) if delen else pd.DataFrame(columns=[*sleutel, "rij", "kolom"])
     lang["mart"] = mart
@@ -191,6 +192,7 @@ def bouw_model(tabellen: dict[str, tuple[pd.DataFrame, object]], regio_ouder: pd
                 deel = deel[deel[kolom].isin(waarden)]
             vast = [k for k in sleutel if k != per] + ["kolom"]
             gelijk.append(_kind_ouder(deel, periode_ouders(deel[per]), per, vast, f"{mart}|per"))
+    _controleer_herhaald(lang)
     cellen = (lang.drop_duplicates("sleutel")[["sleutel", "mart", "kolom", "waarde"]].reset_index(drop=True))
     cellen["cel"] = np.arange(len(cellen))
     nummer = pd.Series(cellen["cel"].to_numpy(), index=cellen["sleutel"])
@@ -205,6 +207,22 @@ def bouw_model(tabellen: dict[str, tuple[pd.DataFrame, object]], regio_ouder: pd
                                  shape=(rij.max() + 1 if len(rij) else 0, len(cellen)))
 
     return Model(cellen=cellen, rijcellen=rijcellen, gelijk=matrix(gelijk), ongelijk=matrix(ongelijk))
+
+
+def _controleer_herhaald(lang: pd.DataFrame) -> None:
+    """A statistic that appears in several rows or tables (one cell) must have one value everywhere, shown or
+    empty alike: a count shown in one table and suppressed in another is simply shown."""
+    herhaald = lang[lang.duplicated("sleutel", keep=False)]
+    if herhaald.empty:
+        return
+    per_cel = herhaald.groupby("sleutel", sort=False)["waarde"]
+    verschil = (per_cel.nunique(dropna=False) > 1)
+    if verschil.any():
+        voorbeeld = verschil[verschil].index[0].split("|")
+        raise ValueError(f"Disclosure: {int(verschil.sum())} statistic(s) are published with different values (or "
+                         f"shown in one place and suppressed in another), e.g. column {voorbeeld[1]} of "
+                         f"{voorbeeld[0]}: a table that repeats another's cells (Specificatie.cellen_van) must copy "
+                         "them. Nothing published.")
 
 
 # --- feasible intervals ---------------------------------------------------------------------------------

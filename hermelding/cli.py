@@ -662,7 +662,7 @@ def _months(tekst: str | None, optie: str) -> list[int] | None:
 @command("gevoeligheid")
 def gevoeligheid(
     lookback: Annotated[str, typer.Option(help="Look-backs in months to compare, comma-separated; 0 = unlimited.")] = "12,24,36,0",
-    horizons: Annotated[str | None, typer.Option(help="Also D2 (re-report after closure) with these horizons in months, e.g. 6,12,24,36.")] = None,
+    horizons: Annotated[str | None, typer.Option(help="Also D2 (re-report after closure), D3 (perpetrator recidive) and D4(b) (minors later adult victim or perpetrator) with these horizons in months, e.g. 6,12,24,36.")] = None,
     intern: Annotated[bool, typer.Option("--intern", help="Compare the exact internal figures instead of the public, disclosure-controlled ones.")] = False,
     uit: Annotated[Path | None, typer.Option(help="Scratch folder (new; default <warehouse folder>/gevoeligheid/<time>).")] = None,
     bewaar_builds: Annotated[bool, typer.Option("--bewaar-builds", help="Keep the scratch dbt builds (per-melding data) for further digging.")] = False,
@@ -690,11 +690,14 @@ def gevoeligheid(
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
     frame = resultaat.vergelijking
-    pct = [k for k in frame.columns if k.startswith(("hermelding_pct_", "herhaalde_melding_pct_"))]
+    pct = [k for k in frame.columns if k.startswith(("hermelding_pct_", "herhaalde_melding_pct_", "recidive_pleger_pct_",
+                                                      "intergenerationeel_pct_"))]
     regio = frame.loc[(frame.regiotype == "vt_regio") & (frame.periodesoort == "jaar"),
                       ["regiocode", "periode", "meldingen", *pct]]
-    regio = regio.rename(columns=lambda k: k.replace("hermelding_pct_", "D1 ").replace("herhaalde_melding_pct_", "D2 "))
-    console.print("Hermelding % (D1) per look-back" + (" and re-report % (D2) per horizon" if resultaat.horizons else "")
+    regio = regio.rename(columns=lambda k: k.replace("hermelding_pct_", "D1 ").replace("herhaalde_melding_pct_", "D2 ")
+                         .replace("recidive_pleger_pct_", "D3 ").replace("intergenerationeel_pct_", "D4b "))
+    console.print("Hermelding % (D1) per look-back" + (", and D2, D3 and D4(b) cumulative % per horizon"
+                                                       if resultaat.horizons else "")
                   + f", region, per year ({'exact internal' if intern else 'public'} figures; '.' = suppressed):")
     _page(regio.to_string(index=False, na_rep=".", float_format=lambda x: f"{x:.1f}"))
     console.print(f"Comparison of every region and period: {resultaat.bestanden[0]} and {resultaat.bestanden[1].name}",
@@ -707,6 +710,7 @@ def documentatie() -> None:
 
     dbt runs against a copy of the build database, taken under the pipeline lock; the site lands in
     dbt_project/target (serve it with `cd dbt_project && ../.venv/bin/dbt docs serve --profiles-dir .`).
+    Every release already carries the site as one file: data/marts/releases/<id>/documentatie/index.html.
 
     Example: [bold]hermelding documentatie[/bold]
     """

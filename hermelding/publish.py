@@ -3,6 +3,7 @@
     data/marts/
       releases/<release_id>/openbaar/<mart>.parquet   disclosure-controlled marts and dimensions
       releases/<release_id>/intern/<mart>.parquet     exact counts, per-melding rows (owner + intern_groep only)
+      releases/<release_id>/documentatie/index.html   the dbt documentation site (static, lineage, no data)
       releases/<release_id>/release.json              id, time, git commit, deliveries (no row counts),
                                                       definitions, public marts, audit passed, documentation,
                                                       vrijgegeven_voor_publicatie (true only when frozen)
@@ -46,6 +47,7 @@ FREEZE_HISTORY_FILE = "bevriezingen_historie.jsonl"
 RELEASES = "releases"
 FREEZES_FILE = "bevriezingen.json"
 TMP_PREFIX = ".tmp-"
+DOCS_DIR = "documentatie"  # in a release: the dbt documentation site (one static HTML file)
 # Build schemas by release folder: the disclosure-controlled marts and the dimensions are public.
 OPENBARE_SCHEMAS = ("openbaar", "dimensies")
 INTERNE_SCHEMAS = ("marts",)
@@ -358,6 +360,17 @@ def publish_build(config: Config, build_db: Path, audit_samenvatting: dict, extr
             if i == 0:
                 _crash_point(config, "tijdens_export")
         definities = con.execute("select definitie_id, versie, parameters, parameterwaarden from dimensies.dim_definitie").df()
+    # the dbt documentation site (models, columns, lineage with the report and notebooks as exposures), generated
+    # from a copy of the build database: readable with the public figures, it holds no data
+    from hermelding.build import BuildFailed, docs_site
+
+    try:
+        site = docs_site(config, build_db)
+    except BuildFailed as exc:
+        shutil.rmtree(tmp)
+        raise PublishError(str(exc)) from None
+    (tmp / DOCS_DIR).mkdir()
+    shutil.copy2(site, tmp / DOCS_DIR / site.name)
     invoer = _inputs(config)
     exact = {"invoer": invoer, "validatie": audit_samenvatting,
              "rijen": {t: m.pop("rijen") for t, m in marts.items() if m["map"] == "intern"}}
@@ -371,6 +384,7 @@ def publish_build(config: Config, build_db: Path, audit_samenvatting: dict, extr
         "marts": marts,
         "validatie": {"geslaagd": bool(audit_samenvatting.get("geslaagd"))},
         "documentatie": _model_docs(config),
+        "documentatie_site": f"{DOCS_DIR}/{site.name}",
         # nightly releases are internal working versions; `publiceer --bevries` approves one for outside use
         "vrijgegeven_voor_publicatie": False,
         **(extra or {}),

@@ -92,6 +92,33 @@ def test_release_json_is_public_and_holds_no_exact_internal_figure(project):
     assert json.loads((release.pad / "release.json").read_text())["validatie"] == {"geslaagd": True}
 
 
+def test_every_release_carries_the_dbt_docs_site_without_writing_the_build_database(project):
+    """documentatie/index.html: dbt's static site (models, lineage with the report and notebooks as exposures),
+    generated from a copy: the build database and dbt_project/target stay byte-identical; a second release of the
+    same build reuses the site."""
+    import hashlib
+
+    from hermelding.build import docs_site
+
+    cfg, db, samenvatting = project
+    manifest = cfg.dbt_project_dir / "target" / "manifest.json"
+
+    def afdruk():
+        return hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns, manifest.read_bytes()
+
+    voor = afdruk()
+    release = pub.publish_build(cfg, db, samenvatting)
+    assert afdruk() == voor
+    info = json.loads((release.pad / "release.json").read_text())
+    site = release.pad / info["documentatie_site"]
+    html = site.read_text(encoding="utf-8")
+    for naam in ("herhaling_curve_maand_openbaar", "kwartaalrapport", "notebook_overleving_d2_d3"):
+        assert naam in html, naam
+    assert "<script src=\"http" not in html and "<link href=\"http" not in html  # opens offline
+    tweede = pub.publish_build(cfg, db, samenvatting)
+    assert (tweede.pad / info["documentatie_site"]).read_bytes() == site.read_bytes()
+    assert docs_site(cfg, db).stat().st_mtime_ns == docs_site(cfg, db).stat().st_mtime_ns
+
 def test_catalog_shows_the_current_release_with_dbt_docs_as_comments(project):
     cfg, db, samenvatting = project
     release = pub.publish_build(cfg, db, samenvatting)
