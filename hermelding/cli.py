@@ -259,7 +259,7 @@ def inlezen(quiet: QuietOpt = False) -> None:
         raise typer.Exit(EXIT_KWALITEIT)
 
 
-def print_kerncijfers(frame) -> None:
+def print_key_figures(frame) -> None:
     if frame.empty:
         console.print("No complete half year in the data yet: no headline figures.")
         return
@@ -294,14 +294,14 @@ def bouw(quiet: QuietOpt = False) -> None:
     config = _config()
     try:
         with _alleen(config), console.status("dbt build…") if not quiet else _stil():
-            resultaat = _build(config)
+            result = _build(config)
     except BuildFailed as exc:
         err.print(f"[red]BUILD FAILED[/red] {exc}")
         raise typer.Exit(EXIT_KWALITEIT) from None
     if not quiet:
-        console.print(f"dbt build passed ({', '.join(f'{n} {k}' for k, n in sorted(resultaat.aantal.items()))}); "
-                      f"build database: {resultaat.build_db}")
-        print_kerncijfers(kerncijfers(resultaat.build_db))
+        console.print(f"dbt build passed ({', '.join(f'{n} {k}' for k, n in sorted(result.aantal.items()))}); "
+                      f"build database: {result.build_db}")
+        print_key_figures(kerncijfers(result.build_db))
 
 
 def _flows_module(config):
@@ -346,7 +346,7 @@ def draai(
 
             huidig = None if forceer else nothing_new(config)
             if huidig:
-                resultaat = report_nothing_new(config, huidig)
+                result = report_nothing_new(config, huidig)
             else:
                 # Prefect reads its logging level when it is imported: set it before the flow module loads
                 with tool_environment({"PREFECT_LOGGING_LEVEL": "WARNING"} if quiet else {}), \
@@ -354,7 +354,7 @@ def draai(
                                  console=console, transient=True, disable=quiet) as voortgang:
                     flows = _flows_module(config)
                     taak = voortgang.add_task("nachtelijke run: starten", total=None)
-                    resultaat = flows.nachtelijke_run(forceer=forceer, progress=lambda stap: voortgang.update(
+                    result = flows.nachtelijke_run(forceer=forceer, progress=lambda stap: voortgang.update(
                         taak, description=f"nachtelijke run: {stap}"))
     except PipelineBusy as exc:
         err.print(f"[yellow]BUSY[/yellow] {escape(str(exc))}")
@@ -363,20 +363,20 @@ def draai(
         err.print(f"[red]{escape(str(exc))}[/red]")  # the message starts with NOT PUBLISHED
         err.print(f"Run summary: {last_run_path(config)}")
         raise typer.Exit(EXIT_KWALITEIT) from None
-    if not quiet or resultaat.exit_code:
-        console.print(resultaat.bericht)
-        if resultaat.status == "gepubliceerd":
+    if not quiet or result.exit_code:
+        console.print(result.bericht)
+        if result.status == "gepubliceerd":
             from hermelding.publish import catalog_path, releases_dir
 
-            console.print(f"Release:    {releases_dir(config) / resultaat.release_id}")
+            console.print(f"Release:    {releases_dir(config) / result.release_id}")
             console.print(f"Catalog:    {catalog_path(config)}  (open read-only)")
-            console.print(f"Data Docs:  {resultaat.data_docs}")
+            console.print(f"Data Docs:  {result.data_docs}")
             if not quiet:
                 import pandas as pd
 
-                print_kerncijfers(pd.DataFrame(resultaat.kerncijfers))
+                print_key_figures(pd.DataFrame(result.kerncijfers))
         console.print(f"Run summary: {last_run_path(config)}")
-    raise typer.Exit(resultaat.exit_code)
+    raise typer.Exit(result.exit_code)
 
 
 @command("serveer", "serve")
@@ -567,16 +567,16 @@ def rapport(
 
     config = _config()
     try:
-        resultaat = make_report(config, kwartaal, regio, release)
+        result = make_report(config, kwartaal, regio, release)
     except (ReportError, ReleaseNotFound) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
-    if not resultaat.bevroren:
-        err.print(f"[yellow]note[/yellow] no release is frozen for {resultaat.kwartaal}: the report uses release "
-                  f"{resultaat.release_id} and says so on its first page.", soft_wrap=True)
-    console.print(f"Report {resultaat.kwartaal} ({resultaat.regiocode}) from release {resultaat.release_id}:", soft_wrap=True)
-    console.print(f"  Excel: {resultaat.excel}", soft_wrap=True)
-    console.print(f"  HTML:  {resultaat.html}", soft_wrap=True)
+    if not result.bevroren:
+        err.print(f"[yellow]note[/yellow] no release is frozen for {result.kwartaal}: the report uses release "
+                  f"{result.release_id} and says so on its first page.", soft_wrap=True)
+    console.print(f"Report {result.kwartaal} ({result.regiocode}) from release {result.release_id}:", soft_wrap=True)
+    console.print(f"  Excel: {result.excel}", soft_wrap=True)
+    console.print(f"  HTML:  {result.html}", soft_wrap=True)
 
 
 def _page(tekst: str) -> None:
@@ -624,20 +624,20 @@ def sql(
         err.print("[red]Use --release or --kwartaal, not both.[/red]")
         raise typer.Exit(EXIT_INVOER)
     try:
-        resultaat = run_query(config, query, release=release, kwartaal=kwartaal, intern=intern)
+        result = run_query(config, query, release=release, kwartaal=kwartaal, intern=intern)
         if excel:
-            write_excel(resultaat.frame, excel, resultaat)
+            write_excel(result.frame, excel, result)
     except QueryRefused as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
-    for kort, code in resultaat.rewrites.items():
+    for kort, code in result.rewrites.items():
         err.print(f"[yellow]note[/yellow] '{kort}' read as '{code}' (CBS period code).", highlight=False)
-    frame = resultaat.frame
+    frame = result.frame
     if csv:
         frame.to_csv(sys.stdout, index=False)
     elif not excel:
         _page(render_text(frame))
-    aantal = f"{len(frame)} row{'' if len(frame) == 1 else 's'} (release {resultaat.release_id})"
+    aantal = f"{len(frame)} row{'' if len(frame) == 1 else 's'} (release {result.release_id})"
     if excel:
         err.print(f"{aantal} written to {excel}", highlight=False, soft_wrap=True)
     elif csv:
@@ -645,7 +645,7 @@ def sql(
             err.print(aantal, highlight=False)
     else:
         console.print(aantal, highlight=False)
-    for opmerking in resultaat.notes:
+    for opmerking in result.notes:
         err.print(f"[yellow]note[/yellow] {escape(opmerking)}", highlight=False)
 
 
@@ -683,13 +683,13 @@ def gevoeligheid(
     config = _config()
     try:
         with console.status("sensitivity run…") as status:
-            resultaat = run_sensitivity(config, _months(lookback, "--lookback"), _months(horizons, "--horizons"),
+            result = run_sensitivity(config, _months(lookback, "--lookback"), _months(horizons, "--horizons"),
                                         intern=intern, uit=uit, bewaar_builds=bewaar_builds,
                                         progress=lambda stap: status.update(f"sensitivity run: {stap}"))
     except (SensitivityError, BuildFailed, FileExistsError) as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
-    frame = resultaat.vergelijking
+    frame = result.vergelijking
     pct = [k for k in frame.columns if k.startswith(("hermelding_pct_", "herhaalde_melding_pct_", "recidive_pleger_pct_",
                                                       "intergenerationeel_pct_"))]
     regio = frame.loc[(frame.regiotype == "vt_regio") & (frame.periodesoort == "jaar"),
@@ -697,10 +697,10 @@ def gevoeligheid(
     regio = regio.rename(columns=lambda k: k.replace("hermelding_pct_", "D1 ").replace("herhaalde_melding_pct_", "D2 ")
                          .replace("recidive_pleger_pct_", "D3 ").replace("intergenerationeel_pct_", "D4b "))
     console.print("Hermelding % (D1) per look-back" + (", and D2, D3 and D4(b) cumulative % per horizon"
-                                                       if resultaat.horizons else "")
+                                                       if result.horizons else "")
                   + f", region, per year ({'exact internal' if intern else 'public'} figures; '.' = suppressed):")
     _page(regio.to_string(index=False, na_rep=".", float_format=lambda x: f"{x:.1f}"))
-    console.print(f"Comparison of every region and period: {resultaat.bestanden[0]} and {resultaat.bestanden[1].name}",
+    console.print(f"Comparison of every region and period: {result.bestanden[0]} and {result.bestanden[1].name}",
                   soft_wrap=True)
 
 

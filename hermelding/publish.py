@@ -220,14 +220,14 @@ def _fsync_dir(pad: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(pad: Path, tekst: str) -> None:
-    tmp = pad.with_name(f"{TMP_PREFIX}{pad.name}.{os.getpid()}")
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
     with tmp.open("w", encoding="utf-8") as f:
-        f.write(tekst)
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, pad)
-    _fsync_dir(pad.parent)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
 
 
 def remove_temporary(config: Config) -> list[str]:

@@ -586,7 +586,7 @@ def _e(tekst) -> str:
     return html.escape(str(tekst))
 
 
-def _tabel(kop: list[str], rijen: list[list], regio_rijen: set[int] | None = None) -> str:
+def _html_table(kop: list[str], rijen: list[list], regio_rijen: set[int] | None = None) -> str:
     regio_rijen = regio_rijen or set()
     delen = ["<table><thead><tr>", *(f"<th>{_e(k)}</th>" for k in kop), "</tr></thead><tbody>"]
     for i, rij in enumerate(rijen):
@@ -650,10 +650,10 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
     onvolledig = set(trend[~trend.volledige_terugkijk.astype(bool)].periode)
     koppen = ["Regio / gemeente"] + [kort(p) + (" †" if p in onvolledig else "") for p in kwartalen]
     rijen = [[naam] + [getal(breed.loc[(soort, naam), p], 1) for p in kwartalen] for soort, naam in volgorde]
-    trend_tabel = _tabel(koppen, rijen, {0})
+    trend_tabel = _html_table(koppen, rijen, {0})
 
     t = data.trechter
-    trechter_tabel = _tabel(
+    trechter_tabel = _html_table(
         ["Gemeente", "Meldingen", "Hermelding %", "95%-interval", "95%-grenzen regio", "99,8%-grenzen regio", "Oordeel"],
         [[rij.regionaam, getal(rij.meldingen), getal(rij.hermelding_pct, 1),
           interval(rij.hermelding_pct_ci_onder, rij.hermelding_pct_ci_boven),
@@ -674,10 +674,10 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
                     waarde += " *"
                 cellen.append(waarde)
             rijen.append([periode_naam(cohort), getal(g.cohort_omvang.iloc[0]), *cellen])
-        return _tabel(["Cohort", "Omvang", *[f"{h} mnd (%)" for h in horizons]], rijen[-8:])
+        return _html_table(["Cohort", "Omvang", *[f"{h} mnd (%)" for h in horizons]], rijen[-8:])
 
     ig = data.intergeneratie[data.intergeneratie.regiotype == "vt_regio"]
-    ig_tabel = _tabel(["Halfjaar", "Volwassen slachtoffers en plegers", "Eerder als minderjarige", "%", "95%-interval"],
+    ig_tabel = _html_table(["Halfjaar", "Volwassen slachtoffers en plegers", "Eerder als minderjarige", "%", "95%-interval"],
                       [[periode_naam(rij.periode), getal(rij.volwassen_personen), getal(rij.eerder_als_minderjarige),
                         getal(rij.eerder_als_minderjarige_pct, 1),
                         interval(rij.eerder_als_minderjarige_pct_ci_onder, rij.eerder_als_minderjarige_pct_ci_boven)]
@@ -691,11 +691,11 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
         for rij in data.definities.itertuples())
 
     lev = data.leveringen
-    leveringen_tabel = _tabel(["Periode", "Levering", "Rijen in quarantaine (%)"],
+    leveringen_tabel = _html_table(["Periode", "Levering", "Rijen in quarantaine (%)"],
                               [[rij.periode, rij.levering_id, getal(rij.quarantaine_pct, 1)] for rij in lev.itertuples()])
     quarantaine = pd.to_numeric(lev.quarantaine_pct, errors="coerce").max()
     onvolledige_kwartalen = ", ".join(kort(p) for p in sorted(onvolledig)) or "geen"
-    onderdrukt_tabel = _tabel(["Tabel", "Reden", "Cellen"],
+    onderdrukt_tabel = _html_table(["Tabel", "Reden", "Cellen"],
                               [[rij.tabel, rij.reden, getal(rij.cellen)] for rij in data.onderdrukking.itertuples()])
     vlaggen = "".join(f"<li><b>{_e(v)}</b>: {_e(t)}</li>" for v, t in VLAGGEN.items())
     if data.lookback_maanden:
@@ -774,7 +774,7 @@ dezelfde regio en hetzelfde jaar ({_e(periode_naam(data.naast_elkaar.periode.ilo
 de afgesloten casussen de langste horizon hebben doorlopen), met elke definitie in één zin. Het verschil zit in wat
 je telt (meldingen of afgesloten casussen), hoe ver je terugkijkt of vooruit volgt, en of een lopende casus
 meetelt.</p>
-{_tabel(["Definitie", "Wat telt", "Percentage", "95%-interval", "Toelichting"],
+{_html_table(["Definitie", "Wat telt", "Percentage", "95%-interval", "Toelichting"],
         [[r.regel, r.definitie, getal(r.pct, 1), interval(r.ci_onder, r.ci_boven), r.toelichting]
          for r in data.naast_elkaar.itertuples()])}</section>
 
