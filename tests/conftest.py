@@ -11,6 +11,7 @@ from hermelding.config import load_config
 from hermelding.generator import genereer
 
 REPO = Path(__file__).resolve().parent.parent
+VIER_LEVERINGEN = {f"VT02_{j}HJ0{h}" for j in (2022, 2023) for h in (1, 2)}
 
 
 def project_config(tmp: Path):
@@ -85,23 +86,62 @@ def suite_met_extra(monkeypatch, tmp_path, suite_naam: str, expectation: dict) -
     monkeypatch.setattr(gate, "suite_path", pad)
 
 
+def kopieer_project(bron, tmp: Path):
+    """A private copy of a project's data (deliveries, warehouse, build folder, releases and catalogs), for a
+    test that changes it: copying files costs a fraction of ingesting and building again."""
+    cfg = project_config(tmp)
+    kopieer_leveringen(bron, cfg)
+    if bron.warehouse.parent.exists():
+        shutil.copytree(bron.warehouse.parent, cfg.warehouse.parent, dirs_exist_ok=True)
+    if bron.marts_dir.exists():
+        shutil.copytree(bron.marts_dir, cfg.marts_dir)  # the catalogs are self-contained: no path to rewrite
+    return cfg
+
+
 @pytest.fixture(scope="session")
-def demo_release(schone_set, tmp_path_factory):
-    """The demo data (schone_set: Drenthe 2019-2025) ingested, built, audited and published once, as `make demo`
-    does without Prefect. Shared and read-only: a test that freezes or publishes copies it (kopieer_marts)."""
+def demo_gebouwd(schone_set, tmp_path_factory):
+    """The demo data (schone_set: Drenthe 2019-2025) ingested and built by dbt once, nothing published: (config,
+    build database, generator result). Shared and read-only: a test that changes it copies it (kopieer_project)."""
     from hermelding.build import build
     from hermelding.ingest import ingest
+
+    bron, res = schone_set
+    cfg = project_config(tmp_path_factory.mktemp("demo_gebouwd"))
+    kopieer_leveringen(bron, cfg)
+    ingest(cfg)
+    return cfg, build(cfg).build_db, res
+
+
+@pytest.fixture(scope="session")
+def demo_release(demo_gebouwd, tmp_path_factory):
+    """The demo build (demo_gebouwd, copied) audited and published, as `make demo` does without Prefect.
+    Shared and read-only: a test that freezes or publishes copies it (kopieer_marts)."""
+    from hermelding.build import build_db
     from hermelding.nightly import audit_and_publish
     from hermelding.state import fingerprint
 
-    bron, _ = schone_set
-    cfg = project_config(tmp_path_factory.mktemp("demo"))
-    kopieer_leveringen(bron, cfg)
-    ingest(cfg)
-    db = build(cfg).build_db
-    uitslag, release_id = audit_and_publish(cfg, db, fingerprint(cfg))
+    cfg = kopieer_project(demo_gebouwd[0], tmp_path_factory.mktemp("demo"))
+    uitslag, release_id = audit_and_publish(cfg, build_db(cfg), fingerprint(cfg))
     assert release_id, uitslag.kritiek
     return cfg
+
+
+@pytest.fixture(scope="session")
+def vier_gebouwd(schone_set, tmp_path_factory):
+    """The four half-year deliveries of 2022-2023 ingested, built and audited once: (config, build database,
+    audit summary). Shared and read-only: a test publishes into its own marts folder or copies the project."""
+    from hermelding.audit import audit
+    from hermelding.build import build
+    from hermelding.ingest import ingest
+
+    bron, _ = schone_set
+    cfg = project_config(tmp_path_factory.mktemp("vier"))
+    kopieer_leveringen(bron, cfg, VIER_LEVERINGEN)
+    ingest(cfg)
+    db = build(cfg).build_db
+    uitslag = audit(cfg, db)
+    assert uitslag.geslaagd, uitslag.kritiek
+    return cfg, db, uitslag.summary()
 
 
 def kopieer_marts(cfg, tmp: Path):

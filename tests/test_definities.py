@@ -23,13 +23,9 @@ def query(db, sql):
 
 
 @pytest.fixture(scope="module")
-def gebouwd(schone_set, tmp_path_factory):
-    bron, res = schone_set
-    cfg = project_config(tmp_path_factory.mktemp("gebouwd"))
-    kopieer_leveringen(bron, cfg)
-    ingest(cfg)
-    resultaat = build(cfg)
-    return cfg, resultaat.build_db, res
+def gebouwd(demo_gebouwd):
+    """The demo build (config, build database, generator result), shared with the demo release: read-only."""
+    return demo_gebouwd
 
 
 def _geleverd(cfg):

@@ -15,11 +15,18 @@ from hermelding import publish as pub
 from hermelding.cli import app
 from hermelding.config import load_config
 from hermelding.state import last_run_path, pipeline_lock
-from tests.conftest import REPO, kopieer_leveringen, laad_flows, project_config, suite_met_extra
+from tests.conftest import (
+    REPO,
+    VIER_LEVERINGEN,
+    kopieer_leveringen,
+    kopieer_project,
+    laad_flows,
+    project_config,
+    suite_met_extra,
+)
 
 flows = laad_flows()
 
-LEVERINGEN = {f"VT02_{j}HJ0{h}" for j in (2022, 2023) for h in (1, 2)}
 runner = CliRunner()
 
 
@@ -29,16 +36,43 @@ def prefect_api():
         yield
 
 
-@pytest.fixture
-def omgeving(schone_set, tmp_path, monkeypatch):
-    """A project whose data folders are private to the test, configured through HERMELDING_* variables."""
-    bron, _ = schone_set
-    cfg = project_config(tmp_path)
-    kopieer_leveringen(bron, cfg, LEVERINGEN)
+def _gebruik(cfg, monkeypatch):
+    """The project configured through HERMELDING_* variables, as the command line and the flow read it."""
     monkeypatch.setenv("HERMELDING_ROOT", str(REPO))
     for sleutel in ("raw_dir", "referentie_dir", "warehouse", "build_dir", "marts_dir", "grondwaarheid_dir"):
         monkeypatch.setenv(f"HERMELDING_{sleutel.upper()}", str(getattr(cfg, sleutel)))
     return load_config()
+
+
+@pytest.fixture
+def omgeving(schone_set, tmp_path, monkeypatch):
+    """A project whose data folders are private to the test, with four deliveries waiting and nothing run yet."""
+    bron, _ = schone_set
+    cfg = project_config(tmp_path)
+    kopieer_leveringen(bron, cfg, VIER_LEVERINGEN)
+    return _gebruik(cfg, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def na_eerste_run_sjabloon(vier_gebouwd, tmp_path_factory):
+    """The same four deliveries ingested, built, audited and published, as a first nightly run leaves them
+    (the same library stages, without Prefect; the flow's own first run is tested above). Copied per test."""
+    from hermelding.build import build_db
+    from hermelding.state import fingerprint, require_current_build
+
+    bron, _, samenvatting = vier_gebouwd
+    cfg = kopieer_project(bron, tmp_path_factory.mktemp("na_eerste_run"))
+    afdruk = fingerprint(cfg)
+    require_current_build(cfg, build_db(cfg), afdruk)
+    pub.publish_build(cfg, build_db(cfg), samenvatting, {"vingerafdruk": afdruk})
+    return cfg
+
+
+@pytest.fixture
+def na_eerste_run(na_eerste_run_sjabloon, tmp_path, monkeypatch):
+    """A private copy of a project after its first nightly run (release published, nothing waiting): for tests
+    of what a later run or command does, without a first run of their own."""
+    return _gebruik(kopieer_project(na_eerste_run_sjabloon, tmp_path), monkeypatch)
 
 
 def test_nightly_flow_end_to_end_then_nothing_new(omgeving):
@@ -61,18 +95,18 @@ def test_nightly_flow_end_to_end_then_nothing_new(omgeving):
     assert not (cfg.build_dir / "hermelding_build.duckdb").stat().st_mtime > last_run_path(cfg).stat().st_mtime
 
 
-def test_new_delivery_is_published_as_a_new_release(omgeving, schone_set):
-    cfg = omgeving
-    eerste = flows.nachtelijke_run()
+def test_new_delivery_is_published_as_a_new_release(na_eerste_run, schone_set):
+    cfg = na_eerste_run
+    eerste = pub.current_release(cfg)
     kopieer_leveringen(schone_set[0], cfg, {"VT02_2024HJ01"})
     tweede = flows.nachtelijke_run()
-    assert tweede.status == "gepubliceerd" and tweede.release_id != eerste.release_id
+    assert tweede.status == "gepubliceerd" and tweede.release_id != eerste
     assert [v["map"] for v in tweede.leveringen if v["uitkomst"] == "geladen"] == ["VT02_2024HJ01"]
 
 
-def test_gate_failure_exits_1_and_keeps_the_previous_release(omgeving, monkeypatch, tmp_path, capfd):
-    cfg = omgeving
-    eerste = flows.nachtelijke_run()
+def test_gate_failure_exits_1_and_keeps_the_previous_release(na_eerste_run, monkeypatch, tmp_path, capfd):
+    cfg = na_eerste_run
+    eerste = pub.current_release(cfg)
     suite_met_extra(monkeypatch, tmp_path, "audit_onthulling", {
         "type": "expect_table_row_count_to_be_between", "severity": "critical", "kwargs": {"max_value": 0}})
     capfd.readouterr()
@@ -82,7 +116,7 @@ def test_gate_failure_exits_1_and_keeps_the_previous_release(omgeving, monkeypat
     # a refusal is an outcome, not a crash: no traceback from the flow engine, no solver banner (cron mails it)
     buiten = capfd.readouterr()
     assert "Traceback" not in buiten.err and "Running HiGHS" not in buiten.out + buiten.err
-    assert pub.current_release(cfg) == eerste.release_id
+    assert pub.current_release(cfg) == eerste
     assert json.loads(last_run_path(cfg).read_text())["status"] == "geweigerd"
 
 
@@ -171,8 +205,7 @@ def test_status_shows_release_last_run_waiting_deliveries_and_config_sources(omg
         assert woord in uitkomst.output
 
 
-def test_sql_reads_the_current_release(omgeving):
-    flows.nachtelijke_run()
+def test_sql_reads_the_current_release(na_eerste_run):
     query = ("select regiocode, meldingen from openbaar.hermelding_regio_periode_openbaar "
              "where periode = '2023JJ00' and regiotype = 'vt_regio'")
     uitkomst = runner.invoke(app, ["sql", "--csv", query])
@@ -230,13 +263,13 @@ def test_a_busy_run_is_refused_before_prefect_starts_in_one_line(omgeving, monke
     assert len(uitkomst.output.strip().splitlines()) == 1 and "busy" in uitkomst.output
 
 
-def test_nothing_new_is_decided_before_prefect_starts_and_reported_in_the_summary(omgeving, monkeypatch):
-    eerste = flows.nachtelijke_run()
+def test_nothing_new_is_decided_before_prefect_starts_and_reported_in_the_summary(na_eerste_run, monkeypatch):
+    eerste = pub.current_release(na_eerste_run)
     _geen_flow_engine(monkeypatch)
     uitkomst = runner.invoke(app, ["draai", "--stil"])
     assert uitkomst.exit_code == 0, uitkomst.output
-    laatste = json.loads(last_run_path(omgeving).read_text())
-    assert laatste["status"] == "niets_nieuw" and laatste["release_id"] == eerste.release_id
+    laatste = json.loads(last_run_path(na_eerste_run).read_text())
+    assert laatste["status"] == "niets_nieuw" and laatste["release_id"] == eerste
 
 
 def test_the_flow_run_inside_the_commands_lock_does_not_wait_for_itself(omgeving):
@@ -247,8 +280,8 @@ def test_the_flow_run_inside_the_commands_lock_does_not_wait_for_itself(omgeving
     assert resultaat.status == "gepubliceerd"
 
 
-def test_a_rejected_delivery_stays_listed_in_status_until_it_is_replaced(omgeving):
-    cfg = omgeving
+def test_a_rejected_delivery_stays_listed_in_status_until_it_is_replaced(na_eerste_run):
+    cfg = na_eerste_run
     map_ = cfg.raw_dir / "VT02_2024HJ01"
     map_.mkdir()
     (map_ / "meldingen.csv").write_text("melding_id\nM1\n")
@@ -269,14 +302,13 @@ def test_a_missing_raw_dir_is_an_error_not_nothing_waiting(omgeving, monkeypatch
     assert uitkomst.exit_code == 2 and "raw_dir" in uitkomst.output and "does not exist" in uitkomst.output
 
 
-def test_status_while_an_ingest_writes_the_warehouse_says_busy(omgeving):
+def test_status_while_an_ingest_writes_the_warehouse_says_busy(na_eerste_run):
     import subprocess
     import sys
 
-    flows.nachtelijke_run()
     schrijver = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('klaar', flush=True); "
-         "sys.stdin.read()", str(omgeving.warehouse)],
+         "sys.stdin.read()", str(na_eerste_run.warehouse)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert schrijver.stdout.readline().strip() == "klaar"
@@ -337,15 +369,14 @@ def test_serve_with_no_reachable_server_is_one_line_exit_2(monkeypatch):
     assert len(uitkomst.output.strip().splitlines()) == 1 and "No Prefect server reachable" in uitkomst.output
 
 
-def test_docs_are_generated_without_writing_the_build_database(omgeving):
+def test_docs_are_generated_without_writing_the_build_database(na_eerste_run):
     import hashlib
 
     from hermelding.build import build_db
 
-    flows.nachtelijke_run()
-    db = build_db(omgeving)
+    db = build_db(na_eerste_run)
     voor = hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns
     uitkomst = runner.invoke(app, ["documentatie"])
     assert uitkomst.exit_code == 0, uitkomst.output
     assert (hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns) == voor
-    assert (omgeving.dbt_project_dir / "target" / "catalog.json").exists()
+    assert (na_eerste_run.dbt_project_dir / "target" / "catalog.json").exists()

@@ -15,22 +15,14 @@ import pytest
 
 from hermelding import publish as pub
 from hermelding.audit import audit
-from hermelding.build import build
 from hermelding.ingest import ingest
-from tests.conftest import REPO, kopieer_leveringen, project_config, suite_met_extra
+from tests.conftest import REPO, kopieer_leveringen, suite_met_extra
 
 
 @pytest.fixture(scope="module")
-def gebouwd(schone_set, tmp_path_factory):
+def gebouwd(vier_gebouwd):
     """One ingest + build + audit, shared read-only; every test publishes into its own marts folder."""
-    bron, _ = schone_set
-    cfg = project_config(tmp_path_factory.mktemp("wap"))
-    kopieer_leveringen(bron, cfg, {f"VT02_{j}HJ0{h}" for j in (2022, 2023) for h in (1, 2)})
-    ingest(cfg)
-    db = build(cfg).build_db
-    uitslag = audit(cfg, db)
-    assert uitslag.geslaagd, uitslag.kritiek
-    return cfg, db, uitslag.summary()
+    return vier_gebouwd
 
 
 @pytest.fixture
