@@ -28,12 +28,17 @@ optimum), the cut takes every shown cell sharing a relation with the failing cel
 verified once more: the engine never fails a build where a safe suppression exists. The report gives HiGHS' bound for round 1
 (`optimum_ondergrens`: no choice meeting round 1's constraints hides less) next to the final objective.
 
-Fallback: a block with more than `MAX_CELLEN_MILP` cells, or one where HiGHS finds no feasible solution
-within `TIJDSLIMIET_SECONDEN`, is protected by the greedy heuristic (suppress the smallest other cell of
+Large blocks: national scale (342 municipalities x 25 regions) makes D1 one block of ~160,000 cells. A block
+with more than `MAX_CELLEN_MILP` cells is decomposed as tau-Argus' HiTaS (`_hitas`): the subtable of the
+total and the regions first, then each region with its municipalities, the cells decided above kept as
+decided (backtracking when a lower subtable needs a shown one); the whole block is then verified and cut as
+above, with the attacker's check per subtable (hermelding/attack.py `intervallen`, a restriction of the full
+LP, so sound).
+
+Fallback: a block where HiGHS finds no feasible solution within `TIJDSLIMIET_SECONDEN` (or a large block
+without region hierarchy) is protected by the greedy heuristic (suppress the smallest other cell of
 every relation with exactly one suppressed cell until none is left) and then verified and cut the same way.
-HiGHS gets the greedy choice as a starting point where it is feasible. National scale (342 municipalities x 25
-regions) makes D1 one block of ~160,000 cells; the intended decomposition (as tau-Argus' HiTaS: the table of
-regions and total first, then each region's municipalities with the region cells fixed) is not built yet.
+HiGHS gets the greedy choice as a starting point where it is feasible.
 """
 
 from __future__ import annotations
