@@ -308,13 +308,14 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
     get their own two LPs.
 
     A block of more than `MAX_CELLEN_LP` cells is, given `anker` (the true counts) and the region hierarchy,
-    checked per HiTaS subtable (`deeltabellen`): for a target in subtable S the LP keeps every cell of S and
-    every suppressed cell of the block free, and fixes each other shown cell at its true value. That is the
-    attacker's LP with extra constraints that the truth satisfies, so every point it finds is consistent
-    with everything public: the interval it gives lies inside the attacker's interval (`exact` False), and a
-    cell it finds protected is protected. Only the rounding room of shown cells outside S is left out. First
-    with the suppressed cells of S and its neighbouring subtables free; a cell that does not pass then gets
-    the LP with every suppressed cell of the block free.
+    checked per HiTaS subtable (`deeltabellen`): for a target in subtable S the LP keeps S free and fixes
+    the shown cells further away at their true value. That is the attacker's LP with extra constraints that
+    the truth satisfies, so every point it finds is consistent with everything public: the interval it gives
+    lies inside the attacker's interval (`exact` False), and a cell it finds protected is protected. First
+    with the suppressed cells of S and its neighbouring subtables (the one above, those below) free besides
+    S; a cell that does not pass then gets the LP with the neighbouring subtables wholly free (their rounding
+    room) and every suppressed cell of the block. Only the rounding room of shown cells in subtables that do
+    not neighbour S is left out (for the top subtable nothing: its neighbours are all others).
 
     A HiGHS status other than optimal or unbounded (after one fresh solve) raises AttackerLPError naming
     the table and block."""
@@ -358,12 +359,11 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
                     eigen &= ~np.isin(doelen[hier], o)
                 if not eigen.any():
                     continue
-                if ronde == 1:
-                    buur = {j for j in range(len(delen)) if ouder_deel[j] == i or j == ouder_deel[i]}
-                    buren = np.concatenate([s, *(delen[j][1] for j in buur)]) if buur else s
-                    vrij = np.union1d(s, np.intersect1d(onderdrukt, buren))
-                else:
-                    vrij = np.union1d(s, onderdrukt)
+                buur = {j for j in range(len(delen)) if ouder_deel[j] == i or j == ouder_deel[i]}
+                buren = np.concatenate([s, *(delen[j][1] for j in buur)]) if buur else s
+                # round 1: S and the suppressed cells of S and its neighbouring subtables; round 2: all of the
+                # neighbouring subtables (their rounding room) and every suppressed cell of the block
+                vrij = np.union1d(s, np.intersect1d(onderdrukt, buren) if ronde == 1 else np.union1d(buren, onderdrukt))
                 vast = np.setdiff1d(kol, vrij)
                 blokrijen = np.flatnonzero(rij_blok == b)
                 deel_a = alle[blokrijen]
@@ -375,7 +375,7 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
                     binnen = eigen & np.isin(doelen[hier], c_kol)
                     los(c_kol, rijen[c_rij], rij_onder[rijen[c_rij]] - verschuiving[c_rij],
                         rij_boven[rijen[c_rij]] - verschuiving[c_rij], hier[binnen],
-                        _naam(model, kol, b, f"{p}, {'neighbouring' if ronde == 1 else 'all'} suppressed cells free"))
+                        _naam(model, kol, b, f"{p}, {'suppressed cells nearby' if ronde == 1 else 'neighbouring subtables and all suppressed cells'} free"))
                     uit["exact"][hier[binnen]] = False
                 if ronde == 1 and eis_doel is not None:
                     # a cell that passes here passes in the attacker's full LP; the others get round 2
