@@ -152,3 +152,24 @@ def test_an_attacker_lp_highs_cannot_solve_stops_with_the_table_and_block_named(
     getoond[meldingen & (model.cellen["regiocode"] == "VT91").to_numpy()] += 500
     with pytest.raises(attack.AttackerLPError, match=r"hermelding_regio_periode, block \d+ .*'Infeasible'"):
         attack.intervallen(model, getoond, 2, doel, eis=10, anker=model.cellen["waarde"].to_numpy(dtype=float))
+
+
+def test_the_audit_refuses_a_release_it_cannot_verify(config, monkeypatch):
+    """An attacker LP without an answer is a refused release with the operator's message, never a pass."""
+    import duckdb
+
+    from hermelding import audit as audit_module
+
+    for pad in (config.warehouse, config.build_dir / "build.duckdb"):
+        pad.parent.mkdir(parents=True, exist_ok=True)
+        duckdb.connect(str(pad)).close()
+    melding = "Attacker LP for table hermelding_regio_periode, block 0 (160000 cells): HiGHS status 'Unknown'"
+
+    def onbeslist(*_args):
+        raise attack.AttackerLPError(melding)
+
+    monkeypatch.setattr(audit_module, "_frames", lambda *_args: {})
+    monkeypatch.setattr(audit_module, "aanvalsaudit", onbeslist)
+    uitslag = audit_module.audit(config, config.build_dir / "build.duckdb")
+    assert not uitslag.geslaagd
+    assert any("hermelding_regio_periode, block 0" in k for k in uitslag.kritiek)
