@@ -248,7 +248,10 @@ def _blokken(model: Model) -> np.ndarray:
     return labels[:n_cel]
 
 
-MAX_CELLEN_LP = 60_000  # a larger block is checked per HiTaS subtable (`deeltabellen`, docs/openbaarmaking.md)
+# a larger block is checked (and protected, hermelding/disclosure_milp.py) per HiTaS subtable (`deeltabellen`,
+# docs/openbaarmaking.md): one LP per suppressed cell costs time in proportion to its block, and a national
+# year of D1 is one block of 368 regions x 7 periods x 9 counts = 23,184 cells; the demo's blocks stay below
+MAX_CELLEN_LP = 5_000
 
 
 class AttackerLPError(RuntimeError):

@@ -28,8 +28,8 @@ optimum), the cut takes every shown cell sharing a relation with the failing cel
 verified once more: the engine never fails a build where a safe suppression exists. The report gives HiGHS' bound for round 1
 (`optimum_ondergrens`: no choice meeting round 1's constraints hides less) next to the final objective.
 
-Large blocks: national scale (342 municipalities x 25 regions) makes D1 one block of ~160,000 cells. A block
-with more than `MAX_CELLEN_MILP` cells is decomposed as tau-Argus' HiTaS (`_hitas`): the subtable of the
+Large blocks: at national scale (342 municipalities x 25 regions) each year of D1 is one block of 23,184 cells
+(all linked through the national total). A block with more than `attack.MAX_CELLEN_LP` cells is decomposed as tau-Argus' HiTaS (`_hitas`): the subtable of the
 total and the regions first, then each region with its municipalities, the cells decided above kept as
 decided (backtracking when a lower subtable needs a shown one); the whole block is then verified and cut as
 above, with the attacker's check per subtable (hermelding/attack.py `intervallen`, a restriction of the full
@@ -218,7 +218,7 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
                        hitas: bool = True) -> tuple[np.ndarray, Verslag]:
     """Suppressed cells (primary and secondary) for the model's cells, and a report. `verplicht`: cells that
     must be suppressed besides the primary ones; `kosten`: the objective per cell (default value + 1);
-    `hitas`: decompose a block larger than `MAX_CELLEN_MILP` along the region hierarchy."""
+    `hitas`: decompose a block larger than `attack.MAX_CELLEN_LP` along the region hierarchy."""
     waarde = np.asarray(waarde, dtype=float)
     primair = np.asarray(primair, dtype=bool)
     n = len(waarde)
@@ -238,7 +238,7 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
     start = greedy(model.gelijk, waarde, vast)
     for b in np.unique(blok[vast]):
         kol = np.flatnonzero(blok == b)
-        delen = attack.deeltabellen(model, kol) if hitas and len(kol) > MAX_CELLEN_MILP else None
+        delen = attack.deeltabellen(model, kol) if hitas and len(kol) > attack.MAX_CELLEN_LP else None
         if delen is not None:
             onderdrukt[kol] = _hitas(model, waarde, primair, delen, afronding, minimum, methoden)[kol]
             methoden["HiTaS"] = methoden.get("HiTaS", 0) + 1

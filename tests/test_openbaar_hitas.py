@@ -12,7 +12,7 @@ import pytest
 from scipy import sparse
 from scipy.optimize import linprog
 
-from hermelding import attack, disclosure_milp
+from hermelding import attack
 from hermelding.disclosure import SPECIFICATIES, openbaar, regio_ouders
 
 SPEC = SPECIFICATIES["hermelding_regio_periode"]
@@ -101,8 +101,7 @@ def volledige_aanval(mart: pd.DataFrame, pub: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture
 def klein_blok(monkeypatch):
-    """Thresholds so low that the two-region table is a 'large' block: decomposed in engine and check."""
-    monkeypatch.setattr(disclosure_milp, "MAX_CELLEN_MILP", 100)
+    """A threshold so low that the two-region table is a 'large' block: decomposed in engine and check."""
     monkeypatch.setattr(attack, "MAX_CELLEN_LP", 100)
 
 
@@ -120,14 +119,13 @@ def test_the_decomposed_engine_protects_every_cell_against_an_attacker_on_the_wh
     assert ((iv.x >= iv.onder - 1e-6) & (iv.x <= iv.boven + 1e-6)).all()
 
 
-def test_the_decomposed_check_never_finds_more_room_than_the_attacker_on_the_whole_table(klein_blok):
+def test_the_decomposed_check_never_finds_more_room_than_the_attacker_on_the_whole_table(monkeypatch):
     """Soundness of the per-subtable check: its interval lies inside the full model's interval, so a cell it
     passes is protected. Checked on a table protected without decomposition."""
     mart, gemeenten = landelijke_mart(np.random.default_rng(5))
     ouders = regio_ouders(mart, gemeenten)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(disclosure_milp, "MAX_CELLEN_MILP", 60_000)
-        pub = openbaar(mart, SPEC, regio_ouder=ouders)
+    pub = openbaar(mart, SPEC, regio_ouder=ouders)
+    monkeypatch.setattr(attack, "MAX_CELLEN_LP", 100)
     publiek = attack.bouw_model({"t": (pub, SPEC)}, ouders)
     waarheid = attack.bouw_model({"t": (mart, SPEC)}, ouders).cellen.set_index("sleutel")["waarde"]
     anker = waarheid.reindex(publiek.cellen["sleutel"]).to_numpy(dtype=float)
@@ -163,7 +161,7 @@ def test_the_audit_refuses_a_release_it_cannot_verify(config, monkeypatch):
     for pad in (config.warehouse, config.build_dir / "build.duckdb"):
         pad.parent.mkdir(parents=True, exist_ok=True)
         duckdb.connect(str(pad)).close()
-    melding = "Attacker LP for table hermelding_regio_periode, block 0 (160000 cells): HiGHS status 'Unknown'"
+    melding = "Attacker LP for table hermelding_regio_periode, block 0 (23184 cells): HiGHS status 'Unknown'"
 
     def onbeslist(*_args):
         raise attack.AttackerLPError(melding)
