@@ -24,6 +24,7 @@ import filelock  # noqa: E402
 from prefect import flow, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.states import Failed  # noqa: E402
 
 from hermelding import nightly  # noqa: E402
 from hermelding.config import Config, load_config  # noqa: E402
@@ -83,8 +84,14 @@ def artifacts(result: nightly.RunResult, config: Config, kern) -> None:
 
 @flow(name="nachtelijke_run", log_prints=True)
 def nachtelijke_run(forceer: bool = False, progress: Callable[[str], None] | None = None) -> nightly.RunResult:
-    """Ingest new deliveries, build the definitions, audit, publish; or report 'nothing new'."""
-    return nightly.run(load_config(), forceer=forceer, progress=progress, stage=run_as_task, artifacts=artifacts)
+    """Ingest new deliveries, build the definitions, audit, publish; or report 'nothing new'.
+
+    A refusal (dbt test or gate) ends the flow run Failed with the refusal as its message, without a traceback
+    in the log (it is the outcome, not a crash); calling the flow raises the QualityFailure."""
+    try:
+        return nightly.run(load_config(), forceer=forceer, progress=progress, stage=run_as_task, artifacts=artifacts)
+    except nightly.QualityFailure as exc:
+        return Failed(message=str(exc), data=exc)
 
 
 def deployment(config: Config):

@@ -26,6 +26,8 @@ the public frames. The suppression engine uses it to verify its own choice; the 
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,18 +35,12 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-Z = 1.96  # Wilson 95% intervals, as the internal marts (macro wilson_onder/boven)
+from hermelding.statistiek import wilson
+
 DECIMALEN = 1  # every public percentage, bound and rate: one decimal
 
 
 # --- ratios: only from public counts -----------------------------------------------------------------
-
-
-def _wilson(x: np.ndarray, n: np.ndarray, teken: int) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        midden = (x + Z**2 / 2) / (n + Z**2)
-        breedte = Z * np.sqrt(np.clip(x * (n - x) / n + Z**2 / 4, 0, None)) / (n + Z**2)
-        return 100 * (midden + teken * breedte)
 
 
 def verhoudingen(frame: pd.DataFrame, spec) -> pd.DataFrame:
@@ -67,9 +63,9 @@ def verhoudingen(frame: pd.DataFrame, spec) -> pd.DataFrame:
             elif soort == "per_1000":
                 waarde = 1000 * x / n
             elif soort == "wilson_onder":
-                waarde = _wilson(x, n, -1)
+                waarde = wilson(x, n, -1)
             elif soort == "wilson_boven":
-                waarde = _wilson(x, n, +1)
+                waarde = wilson(x, n, +1)
             else:
                 raise ValueError(f"Unknown ratio formula {soort!r} for column {kolom}.")
         uit[kolom] = np.where(geldig, np.round(waarde, DECIMALEN), np.nan)
@@ -127,7 +123,8 @@ def _lang(mart: str, frame: pd.DataFrame, spec) -> pd.DataFrame:
         deel["kolom"] = kolom
         deel["waarde"] = pd.to_numeric(frame[kolom], errors="coerce").astype(float).to_numpy()
         vast = spec.vast_over.get(kolom, ())
-        deel["sleutel"] = mart + "|" + kolom + _tekst(deel, [k for k in sleutel if k not in vast])
+        # a table that repeats another's cells (spec.cellen_van) names them as that table does: one cell
+        deel["sleutel"] = (spec.cellen_van or mart) + "|" + kolom + _tekst(deel, [k for k in sleutel if k not in vast])
         delen.append(deel)
     lang = pd.concat(delen, ignore_index=True) if delen else pd.DataFrame(columns=[*sleutel, "rij", "kolom"])
     lang["mart"] = mart
@@ -198,6 +195,7 @@ def bouw_model(tabellen: dict[str, tuple[pd.DataFrame, object]], regio_ouder: pd
                 deel = deel[deel[kolom].isin(waarden)]
             vast = [k for k in sleutel if k != per] + ["kolom"]
             gelijk.append(_kind_ouder(deel, periode_ouders(deel[per]), per, vast, f"{mart}|per"))
+    _controleer_herhaald(lang)
     eigenschappen = ["sleutel", "mart", "kolom", "waarde", *(["regiocode"] if "regiocode" in lang else [])]
     cellen = lang.drop_duplicates("sleutel")[eigenschappen].reset_index(drop=True)
     cellen["cel"] = np.arange(len(cellen))
@@ -233,6 +231,22 @@ def deelmodel(model: Model, cellen: np.ndarray) -> Model:
                  ongelijk=deel(model.ongelijk))
 
 
+def _controleer_herhaald(lang: pd.DataFrame) -> None:
+    """A statistic that appears in several rows or tables (one cell) must have one value everywhere, shown or
+    empty alike: a count shown in one table and suppressed in another is simply shown."""
+    herhaald = lang[lang.duplicated("sleutel", keep=False)]
+    if herhaald.empty:
+        return
+    per_cel = herhaald.groupby("sleutel", sort=False)["waarde"]
+    verschil = (per_cel.nunique(dropna=False) > 1)
+    if verschil.any():
+        voorbeeld = verschil[verschil].index[0].split("|")
+        raise ValueError(f"Disclosure: {int(verschil.sum())} statistic(s) are published with different values (or "
+                         f"shown in one place and suppressed in another), e.g. column {voorbeeld[1]} of "
+                         f"{voorbeeld[0]}: a table that repeats another's cells (Specificatie.cellen_van) must copy "
+                         "them. Nothing published.")
+
+
 # --- feasible intervals ---------------------------------------------------------------------------------
 
 
@@ -246,6 +260,24 @@ def _blokken(model: Model) -> np.ndarray:
     graaf = sparse.bmat([[None, b.T], [b, None]])
     _, labels = connected_components(graaf, directed=False)
     return labels[:n_cel]
+
+
+def quiet_highs():
+    """A HiGHS instance that prints nothing: highspy writes its banner to the process's stdout while it is
+    constructed, before any option can be set, which broke `--stil` runs (cron mails every night)."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 # a larger block is checked (and protected, hermelding/disclosure_milp.py) per HiTaS subtable (`deeltabellen`,
@@ -409,8 +441,7 @@ def _los_lp(a, onder_k, boven_k, r_onder, r_boven, kol, getoond_k, doel_cellen, 
     lp.row_upper_ = np.where(np.isinf(r_boven), inf, r_boven)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("presolve", "off")  # keep the basis between solves: only the objective changes
     h.setOptionValue("simplex_strategy", 4)  # primal simplex: the previous optimum stays feasible
     h.passModel(lp)

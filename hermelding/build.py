@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from hermelding.config import Config, tool_environment
 
 log = logging.getLogger(__name__)
 BUILD_DB_NAME = "hermelding_build.duckdb"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class BuildFailed(RuntimeError):
@@ -91,7 +93,8 @@ def build(config: Config, doel: Path | None = None, vars_: dict | None = None,
             status = str(r.status)
             uit.aantal[status] = uit.aantal.get(status, 0) + 1
             if status in ("error", "fail"):
-                uit.fouten.append(f"{r.node.resource_type} {r.node.name}: {status} ({(r.message or '').strip()[:300]})")
+                bericht = ANSI.sub("", r.message or "").strip()[:300]  # dbt colours its messages for a terminal
+                uit.fouten.append(f"{r.node.resource_type} {r.node.name}: {status} ({bericht})")
     elif res.exception is not None:
         uit.fouten.append(f"dbt could not run: {res.exception}")
     if not uit.geslaagd:
@@ -117,6 +120,61 @@ def generate_docs(config: Config) -> Path:
     if not res.success:
         raise BuildFailed(f"dbt docs generate failed: {res.exception or 'see dbt_project/logs/dbt.log'}")
     return config.dbt_project_dir / "target"
+
+
+DOCS_SITE = "index.html"
+
+
+def _zonder_tijden(waarde):
+    """A manifest without its parse times (`created_at` differs between two parses of the same code)."""
+    if isinstance(waarde, dict):
+        return {k: _zonder_tijden(v) for k, v in waarde.items() if k != "created_at"}
+    if isinstance(waarde, list):
+        return [_zonder_tijden(v) for v in waarde]
+    return waarde
+
+
+def docs_site(config: Config, bron: Path) -> Path:
+    """The dbt documentation site of a build as one self-contained HTML file (`dbt docs generate --static`:
+    models, columns, tests, lineage with the exposures), for a release. dbt runs against a throw-away copy of the
+    build database `bron` and writes its target and logs into a temporary folder, so neither the build database
+    nor dbt_project/target is touched. It reuses the build's manifest (dbt_project/target/manifest.json, written
+    by `dbt build`) and skips compiling; without one it compiles. The site depends only on the code and the
+    tables' columns, not on the data, so it is kept in the build folder and reused while the manifest's nodes are
+    the same (several releases of one build, or of the same code). Returns the HTML file."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    manifest = config.dbt_project_dir / "target" / "manifest.json"
+    inhoud = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
+    sleutel = None
+    if inhoud:
+        vast = _zonder_tijden({k: v for k, v in inhoud.items() if k != "metadata"})
+        sleutel = hashlib.sha256(json.dumps(vast, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    cache = config.build_dir / "dbt_docs"
+    if sleutel and (cache / sleutel / DOCS_SITE).exists():
+        return cache / sleutel / DOCS_SITE
+    with tempfile.TemporaryDirectory(prefix="hermelding-docs-") as tmp:
+        kopie = Path(tmp) / bron.name
+        shutil.copy2(bron, kopie)
+        werk = Path(tmp) / "dbt"
+        args = ["docs", "generate", "--static"]
+        if inhoud:
+            (werk / "target").mkdir(parents=True)
+            shutil.copy2(manifest, werk / "target" / "manifest.json")
+            args.append("--no-compile")
+        res = dbt(config, args, kopie, work_dir=werk)
+        site = werk / "target" / "static_index.html"
+        if not res.success or not site.exists():
+            raise BuildFailed(f"dbt docs generate --static failed: {res.exception or 'no static_index.html'}. "
+                              "Run `hermelding documentatie` to see dbt's message; nothing was published.")
+        doel = cache / (sleutel or "zonder-manifest")
+        if cache.exists():
+            shutil.rmtree(cache)
+        doel.mkdir(parents=True)
+        shutil.copy2(site, doel / DOCS_SITE)
+    return doel / DOCS_SITE
 
 
 def kerncijfers(db: Path):

@@ -177,6 +177,7 @@ def genereer(
     """
     from hermelding.generator import genereer as _genereer
     from hermelding.periode import GRANULARITEIT
+    from hermelding.publish import close_private_folders
 
     config = _config()
     if periode not in GRANULARITEIT:
@@ -192,6 +193,7 @@ def genereer(
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
+    close_private_folders(config)
     if not quiet:
         klassen = ", ".join(f"{k} {v}" for k, v in sorted(res.klassen.items()))
         console.print(f"Wrote {len(res.leveringen)} deliveries ({res.aantal_meldingen} meldingen; planted classes: "
@@ -257,7 +259,7 @@ def inlezen(quiet: QuietOpt = False) -> None:
         raise typer.Exit(EXIT_KWALITEIT)
 
 
-def print_kerncijfers(frame) -> None:
+def print_key_figures(frame) -> None:
     if frame.empty:
         console.print("No complete half year in the data yet: no headline figures.")
         return
@@ -292,14 +294,14 @@ def bouw(quiet: QuietOpt = False) -> None:
     config = _config()
     try:
         with _alleen(config), console.status("dbt build…") if not quiet else _stil():
-            resultaat = _build(config)
+            result = _build(config)
     except BuildFailed as exc:
         err.print(f"[red]BUILD FAILED[/red] {exc}")
         raise typer.Exit(EXIT_KWALITEIT) from None
     if not quiet:
-        console.print(f"dbt build passed ({', '.join(f'{n} {k}' for k, n in sorted(resultaat.aantal.items()))}); "
-                      f"build database: {resultaat.build_db}")
-        print_kerncijfers(kerncijfers(resultaat.build_db))
+        console.print(f"dbt build passed ({', '.join(f'{n} {k}' for k, n in sorted(result.aantal.items()))}); "
+                      f"build database: {result.build_db}")
+        print_key_figures(kerncijfers(result.build_db))
 
 
 def _flows_module(config):
@@ -331,46 +333,50 @@ def draai(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from hermelding.config import require_folder, tool_environment
-    from hermelding.nightly import QualityFailure, nothing_new, report_nothing_new
-    from hermelding.publish import catalog_path, releases_dir
-    from hermelding.state import PipelineBusy, hold_for_process, last_run_path
+    from hermelding.state import PipelineBusy, QualityFailure, hold_for_process, last_run_path
 
     _logging(quiet)
     config = _config()
     require_folder(config, "raw_dir")
     try:
-        # the lock first, and 'nothing new' decided, before any flow engine starts: a refused or idle run is quick
+        # the lock first, and 'nothing new' decided, before any flow engine starts (or the audit's solvers are
+        # imported): a refused or idle run is quick
         with hold_for_process(config):
+            from hermelding.nightly import nothing_new, report_nothing_new
+
             huidig = None if forceer else nothing_new(config)
             if huidig:
-                resultaat = report_nothing_new(config, huidig)
+                result = report_nothing_new(config, huidig)
             else:
-                flows = _flows_module(config)
+                # Prefect reads its logging level when it is imported: set it before the flow module loads
                 with tool_environment({"PREFECT_LOGGING_LEVEL": "WARNING"} if quiet else {}), \
                         Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                                  console=console, transient=True, disable=quiet) as voortgang:
+                    flows = _flows_module(config)
                     taak = voortgang.add_task("nachtelijke run: starten", total=None)
-                    resultaat = flows.nachtelijke_run(forceer=forceer, progress=lambda stap: voortgang.update(
+                    result = flows.nachtelijke_run(forceer=forceer, progress=lambda stap: voortgang.update(
                         taak, description=f"nachtelijke run: {stap}"))
     except PipelineBusy as exc:
         err.print(f"[yellow]BUSY[/yellow] {escape(str(exc))}")
         raise typer.Exit(EXIT_BEZET) from None
     except QualityFailure as exc:
-        err.print(f"[red]NOT PUBLISHED[/red] {escape(str(exc))}")
+        err.print(f"[red]{escape(str(exc))}[/red]")  # the message starts with NOT PUBLISHED
         err.print(f"Run summary: {last_run_path(config)}")
         raise typer.Exit(EXIT_KWALITEIT) from None
-    if not quiet or resultaat.exit_code:
-        console.print(resultaat.bericht)
-        if resultaat.status == "gepubliceerd":
-            console.print(f"Release:    {releases_dir(config) / resultaat.release_id}")
+    if not quiet or result.exit_code:
+        console.print(result.bericht)
+        if result.status == "gepubliceerd":
+            from hermelding.publish import catalog_path, releases_dir
+
+            console.print(f"Release:    {releases_dir(config) / result.release_id}")
             console.print(f"Catalog:    {catalog_path(config)}  (open read-only)")
-            console.print(f"Data Docs:  {resultaat.data_docs}")
+            console.print(f"Data Docs:  {result.data_docs}")
             if not quiet:
                 import pandas as pd
 
-                print_kerncijfers(pd.DataFrame(resultaat.kerncijfers))
+                print_key_figures(pd.DataFrame(result.kerncijfers))
         console.print(f"Run summary: {last_run_path(config)}")
-    raise typer.Exit(resultaat.exit_code)
+    raise typer.Exit(result.exit_code)
 
 
 @command("serveer", "serve")
@@ -414,7 +420,7 @@ def status() -> None:
     """
     import json
 
-    from hermelding.publish import current_release
+    from hermelding.publish import current_release, too_open
     from hermelding.state import WarehouseBusy, deliveries, last_run_path
 
     config = _config()
@@ -437,6 +443,9 @@ def status() -> None:
             if d.status == "afgewezen":
                 console.print(f"[red]Rejected[/red] {d.map} (stays rejected until its folder is replaced or "
                               f"removed): {escape(d.reden or '')}", soft_wrap=True)
+    for pad in too_open(config):
+        console.print(f"[red]Readable by other users[/red]: {pad} holds per-melding data. Fix: chmod o-rwx {pad} "
+                      "(hermelding does this itself on its next run when it owns the folder).", soft_wrap=True)
     tabel = Table(title="Effective configuration")
     for kolom in ("key", "value", "from"):
         tabel.add_column(kolom)
@@ -558,16 +567,16 @@ def rapport(
 
     config = _config()
     try:
-        resultaat = make_report(config, kwartaal, regio, release)
+        result = make_report(config, kwartaal, regio, release)
     except (ReportError, ReleaseNotFound) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
-    if not resultaat.bevroren:
-        err.print(f"[yellow]note[/yellow] no release is frozen for {resultaat.kwartaal}: the report uses release "
-                  f"{resultaat.release_id} and says so on its first page.", soft_wrap=True)
-    console.print(f"Report {resultaat.kwartaal} ({resultaat.regiocode}) from release {resultaat.release_id}:", soft_wrap=True)
-    console.print(f"  Excel: {resultaat.excel}", soft_wrap=True)
-    console.print(f"  HTML:  {resultaat.html}", soft_wrap=True)
+    if not result.bevroren:
+        err.print(f"[yellow]note[/yellow] no release is frozen for {result.kwartaal}: the report uses release "
+                  f"{result.release_id} and says so on its first page.", soft_wrap=True)
+    console.print(f"Report {result.kwartaal} ({result.regiocode}) from release {result.release_id}:", soft_wrap=True)
+    console.print(f"  Excel: {result.excel}", soft_wrap=True)
+    console.print(f"  HTML:  {result.html}", soft_wrap=True)
 
 
 def _page(tekst: str) -> None:
@@ -615,20 +624,20 @@ def sql(
         err.print("[red]Use --release or --kwartaal, not both.[/red]")
         raise typer.Exit(EXIT_INVOER)
     try:
-        resultaat = run_query(config, query, release=release, kwartaal=kwartaal, intern=intern)
+        result = run_query(config, query, release=release, kwartaal=kwartaal, intern=intern)
         if excel:
-            write_excel(resultaat.frame, excel, resultaat)
+            write_excel(result.frame, excel, result)
     except QueryRefused as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
-    for kort, code in resultaat.rewrites.items():
+    for kort, code in result.rewrites.items():
         err.print(f"[yellow]note[/yellow] '{kort}' read as '{code}' (CBS period code).", highlight=False)
-    frame = resultaat.frame
+    frame = result.frame
     if csv:
         frame.to_csv(sys.stdout, index=False)
     elif not excel:
         _page(render_text(frame))
-    aantal = f"{len(frame)} row{'' if len(frame) == 1 else 's'} (release {resultaat.release_id})"
+    aantal = f"{len(frame)} row{'' if len(frame) == 1 else 's'} (release {result.release_id})"
     if excel:
         err.print(f"{aantal} written to {excel}", highlight=False, soft_wrap=True)
     elif csv:
@@ -636,7 +645,7 @@ def sql(
             err.print(aantal, highlight=False)
     else:
         console.print(aantal, highlight=False)
-    for opmerking in resultaat.notes:
+    for opmerking in result.notes:
         err.print(f"[yellow]note[/yellow] {escape(opmerking)}", highlight=False)
 
 
@@ -653,7 +662,7 @@ def _months(tekst: str | None, optie: str) -> list[int] | None:
 @command("gevoeligheid")
 def gevoeligheid(
     lookback: Annotated[str, typer.Option(help="Look-backs in months to compare, comma-separated; 0 = unlimited.")] = "12,24,36,0",
-    horizons: Annotated[str | None, typer.Option(help="Also D2 (re-report after closure) with these horizons in months, e.g. 6,12,24,36.")] = None,
+    horizons: Annotated[str | None, typer.Option(help="Also D2 (re-report after closure), D3 (perpetrator recidive) and D4(b) (minors later adult victim or perpetrator) with these horizons in months, e.g. 6,12,24,36.")] = None,
     intern: Annotated[bool, typer.Option("--intern", help="Compare the exact internal figures instead of the public, disclosure-controlled ones.")] = False,
     uit: Annotated[Path | None, typer.Option(help="Scratch folder (new; default <warehouse folder>/gevoeligheid/<time>).")] = None,
     bewaar_builds: Annotated[bool, typer.Option("--bewaar-builds", help="Keep the scratch dbt builds (per-melding data) for further digging.")] = False,
@@ -674,21 +683,24 @@ def gevoeligheid(
     config = _config()
     try:
         with console.status("sensitivity run…") as status:
-            resultaat = run_sensitivity(config, _months(lookback, "--lookback"), _months(horizons, "--horizons"),
+            result = run_sensitivity(config, _months(lookback, "--lookback"), _months(horizons, "--horizons"),
                                         intern=intern, uit=uit, bewaar_builds=bewaar_builds,
                                         progress=lambda stap: status.update(f"sensitivity run: {stap}"))
     except (SensitivityError, BuildFailed, FileExistsError) as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVOER) from None
-    frame = resultaat.vergelijking
-    pct = [k for k in frame.columns if k.startswith(("hermelding_pct_", "herhaalde_melding_pct_"))]
+    frame = result.vergelijking
+    pct = [k for k in frame.columns if k.startswith(("hermelding_pct_", "herhaalde_melding_pct_", "recidive_pleger_pct_",
+                                                      "intergenerationeel_pct_"))]
     regio = frame.loc[(frame.regiotype == "vt_regio") & (frame.periodesoort == "jaar"),
                       ["regiocode", "periode", "meldingen", *pct]]
-    regio = regio.rename(columns=lambda k: k.replace("hermelding_pct_", "D1 ").replace("herhaalde_melding_pct_", "D2 "))
-    console.print("Hermelding % (D1) per look-back" + (" and re-report % (D2) per horizon" if resultaat.horizons else "")
+    regio = regio.rename(columns=lambda k: k.replace("hermelding_pct_", "D1 ").replace("herhaalde_melding_pct_", "D2 ")
+                         .replace("recidive_pleger_pct_", "D3 ").replace("intergenerationeel_pct_", "D4b "))
+    console.print("Hermelding % (D1) per look-back" + (", and D2, D3 and D4(b) cumulative % per horizon"
+                                                       if result.horizons else "")
                   + f", region, per year ({'exact internal' if intern else 'public'} figures; '.' = suppressed):")
     _page(regio.to_string(index=False, na_rep=".", float_format=lambda x: f"{x:.1f}"))
-    console.print(f"Comparison of every region and period: {resultaat.bestanden[0]} and {resultaat.bestanden[1].name}",
+    console.print(f"Comparison of every region and period: {result.bestanden[0]} and {result.bestanden[1].name}",
                   soft_wrap=True)
 
 
@@ -698,6 +710,7 @@ def documentatie() -> None:
 
     dbt runs against a copy of the build database, taken under the pipeline lock; the site lands in
     dbt_project/target (serve it with `cd dbt_project && ../.venv/bin/dbt docs serve --profiles-dir .`).
+    Every release already carries the site as one file: data/marts/releases/<id>/documentatie/index.html.
 
     Example: [bold]hermelding documentatie[/bold]
     """

@@ -3,13 +3,13 @@
 The internal marts keep every value with a column saying whether it is comparable or publishable (issue 11):
 - hermelding_regio_periode, intergenerationeel_regio_periode: `lookback_volledig` is false for a period whose
   look-back reaches before the region's first delivered day (warm-up): the percentage is undercounted there;
-- herhaling_cohort: `publiceerbaar` is false where the follow-up does not reach the horizon for every possible
+- herhaling_cohort, herhaling_curve_maand: `publiceerbaar` is false where the follow-up does not reach the horizon for every possible
   cohort member, or too few remain at risk (`reden_niet_publiceerbaar` says which).
 The public marts leave those percentages empty; the flag column itself is published with them, so a reader sees
 why a value is missing. The rules are the dbt models' (one home); this only applies them. It runs before the
 disclosure engine and touches no count, so disclosure control works on the same counts as before.
 
-One step runs after the engine (`mask_suppressed_at_risk`): whether a Kaplan-Meier percentage is publishable
+One step runs after the engine (`mask_suppressed_at_risk`, Kaplan-Meier marts): whether a Kaplan-Meier percentage is publishable
 depends on the number at risk (rounded), so where the engine suppressed that number, neither the flag, the reason
 nor the presence of the percentage may say on which side of the minimum it lies.
 """
@@ -29,7 +29,11 @@ REGELS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("eerder_als_minderjarige_pct", "eerder_als_minderjarige_pct_ci_onder", "eerder_als_minderjarige_pct_ci_boven")),
     "herhaling_cohort": (
         "publiceerbaar", ("cumulatief_pct", "cumulatief_pct_ci_onder", "cumulatief_pct_ci_boven")),
+    "herhaling_curve_maand": (
+        "publiceerbaar", ("cumulatief_pct", "cumulatief_pct_ci_onder", "cumulatief_pct_ci_boven")),
 }
+# the Kaplan-Meier marts: publishability depends on the number at risk
+KAPLAN_MEIER = ("herhaling_cohort", "herhaling_curve_maand")
 
 
 def mask_incomparable(mart: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -47,10 +51,10 @@ REDEN_AT_RISK_ONDERDRUKT = "at_risk_onderdrukt"
 
 
 def mask_suppressed_at_risk(mart: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """After disclosure control, herhaling_cohort only: rows whose follow-up is complete but whose aantal_at_risk
+    """After disclosure control, the Kaplan-Meier marts (herhaling_cohort, herhaling_curve_maand) only: rows whose follow-up is complete but whose aantal_at_risk
     was suppressed get publiceerbaar false, reason `at_risk_onderdrukt` and no percentage (otherwise
     publiceerbaar / te_weinig_at_risk would reveal a bound on the suppressed count). Other marts: unchanged."""
-    if mart != "herhaling_cohort":
+    if mart not in KAPLAN_MEIER:
         return frame
     _, kolommen = REGELS[mart]
     uit = frame.copy()

@@ -37,9 +37,10 @@ VERBODEN_KOLOMNAMEN = (
     "bsn", "burgerservicenummer", "sofinummer", "persoonsnummer", "anummer",
     "voornaam", "voornamen", "achternaam", "roepnaam", "geslachtsnaam", "meisjesnaam", "voorletters",
     "tussenvoegsel", "adres", "straat", "huisnummer", "huisnr", "huisletter", "postcode", "woonplaats",
-    "telefoon", "telnr", "mobiel", "email", "geboortedatum", "geboortedag", "geboorteplaats",
+    "telefoon", "telnr", "mobiel", "email", "geboortedatum", "geboortedag", "geboorteplaats", "gebdatum", "gebdat",
+    "initialen", "birth",
 )
-VERBODEN_NAAMDELEN = ("naam", "name", "tel", "dob", "pc")
+VERBODEN_NAAMDELEN = ("naam", "name", "tel", "dob", "pc", "geb")
 VEILIGE_KOLOMNAMEN = ("gemeentenaam", "gemeentecode", "gemeente", "regionaam", "regiocode", "opmerking")
 
 

@@ -20,7 +20,7 @@ cells and sparse matrices, so no Python loop runs over rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,9 @@ class Specificatie:
     voorwaarde: dict[str, str] = field(default_factory=dict)
     # count column -> (key column, +1 rising / -1 falling along it): inequalities the attacker knows
     monotoon: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # another mart whose cells this table repeats: a count under the same column and key is one statistic (one
+    # cell for the attacker, hermelding/attack.py), and both tables must publish it identically
+    cellen_van: str | None = None
 
 
 def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimum: int = 10,
@@ -151,6 +154,26 @@ def regio_ouders(frame: pd.DataFrame, gemeenten: pd.DataFrame) -> pd.DataFrame:
     return paren[paren["ouder"].isin(aanwezig["regiocode"])]
 
 
+# D2, D3 and D4(b) Kaplan-Meier at the configured horizons (herhaling_cohort); the monthly curve shares it
+_HERHALING_COHORT = Specificatie(
+    sleutel=("definitie_id", "regiotype", "regiocode", "cohort_periode", "horizon_maanden"),
+    tellingen=("cohort_omvang", "aantal_gebeurtenissen", "aantal_at_risk", "uitgesloten_onbekend_geboortejaar"),
+    afgeleid={
+        # Kaplan-Meier = events / cohort when every member is followed to the horizon; only then public
+        "cumulatief_pct": ("aandeel", "aantal_gebeurtenissen", "cohort_omvang"),
+        "cumulatief_pct_ci_onder": ("wilson_onder", "aantal_gebeurtenissen", "cohort_omvang"),
+        "cumulatief_pct_ci_boven": ("wilson_boven", "aantal_gebeurtenissen", "cohort_omvang"),
+    },
+    voorwaarde={"cumulatief_pct": "volledige_followup", "cumulatief_pct_ci_onder": "volledige_followup",
+                "cumulatief_pct_ci_boven": "volledige_followup"},
+    # cohort periods: a closed casus (D2) lies in one half year; a person (D3, D4) may be in both
+    periodiek=True, periode_kolom="cohort_periode", periodiek_als={"definitie_id": ("herhaalde_melding",)},
+    vast_over={"cohort_omvang": ("horizon_maanden",)},
+    monotoon={"aantal_gebeurtenissen": ("horizon_maanden", 1), "aantal_at_risk": ("horizon_maanden", -1)},
+    # published once, in intergenerationeel_regio_periode; rol_onbekend_pct's counts are not public
+    niet_openbaar=("uitgesloten_onbekend_geboortejaar", "rol_onbekend_pct"),
+)
+
 # The public marts and their additive structure (mart-specific; the engine above is generic).
 SPECIFICATIES: dict[str, Specificatie] = {
     "hermelding_regio_periode": Specificatie(
@@ -178,24 +201,10 @@ SPECIFICATIES: dict[str, Specificatie] = {
         },
         # persons per period: a person in both half years is one person in the year, so no period relation
     ),
-    "herhaling_cohort": Specificatie(
-        sleutel=("definitie_id", "regiotype", "regiocode", "cohort_periode", "horizon_maanden"),
-        tellingen=("cohort_omvang", "aantal_gebeurtenissen", "aantal_at_risk", "uitgesloten_onbekend_geboortejaar"),
-        afgeleid={
-            # Kaplan-Meier = events / cohort when every member is followed to the horizon; only then public
-            "cumulatief_pct": ("aandeel", "aantal_gebeurtenissen", "cohort_omvang"),
-            "cumulatief_pct_ci_onder": ("wilson_onder", "aantal_gebeurtenissen", "cohort_omvang"),
-            "cumulatief_pct_ci_boven": ("wilson_boven", "aantal_gebeurtenissen", "cohort_omvang"),
-        },
-        voorwaarde={"cumulatief_pct": "volledige_followup", "cumulatief_pct_ci_onder": "volledige_followup",
-                    "cumulatief_pct_ci_boven": "volledige_followup"},
-        # cohort periods: a closed casus (D2) lies in one half year; a person (D3, D4) may be in both
-        periodiek=True, periode_kolom="cohort_periode", periodiek_als={"definitie_id": ("herhaalde_melding",)},
-        vast_over={"cohort_omvang": ("horizon_maanden",)},
-        monotoon={"aantal_gebeurtenissen": ("horizon_maanden", 1), "aantal_at_risk": ("horizon_maanden", -1)},
-        # published once, in intergenerationeel_regio_periode; rol_onbekend_pct's counts are not public
-        niet_openbaar=("uitgesloten_onbekend_geboortejaar", "rol_onbekend_pct"),
-    ),
+    "herhaling_cohort": _HERHALING_COHORT,
+    # the monthly Kaplan-Meier curve of D2 and D3 (herhaling_curve_maand): the cohort table's rules, one row per
+    # month; at a configured horizon its cells are herhaling_cohort's (herhaling_cohort_openbaar copies them)
+    "herhaling_curve_maand": replace(_HERHALING_COHORT, cellen_van="herhaling_cohort"),
 }
 
 
@@ -204,3 +213,28 @@ def openbare_mart(mart: str, frame: pd.DataFrame, gemeenten: pd.DataFrame, afron
     passes config keys that the model file names literally)."""
     return openbaar(frame, SPECIFICATIES[mart], afronding=int(afronding), minimum=int(minimum),
                     regio_ouder=regio_ouders(frame, gemeenten))
+
+
+def openbare_mart_met_overname(mart: str, frame: pd.DataFrame, bron: pd.DataFrame, gemeenten: pd.DataFrame,
+                               afronding, minimum) -> pd.DataFrame:
+    """A public mart whose rows for some definitions repeat another public table's cells (`bron`, whose
+    Specificatie names this mart in `cellen_van`): those rows are copied from `bron`, protected there as part of
+    its larger linked set, so that one statistic is published once and identically; the other definitions are
+    protected here. Every relation keeps `definitie_id` fixed, so the two parts share no relation; the release
+    audit checks both tables together as one set (hermelding/attack.py)."""
+    spec = SPECIFICATIES[mart]
+    sleutel = list(spec.sleutel)
+    gedeeld = frame["definitie_id"].isin(bron["definitie_id"].unique()).to_numpy()
+    eigen = openbare_mart(mart, frame[~gedeeld], gemeenten, afronding, minimum)
+    kopie = frame.loc[gedeeld, sleutel].merge(bron[list(eigen.columns)], on=sleutel, how="left", indicator=True,
+                                              validate="one_to_one")
+    ontbreekt = int((kopie["_merge"] != "both").sum())
+    if ontbreekt:
+        raise ValueError(f"Disclosure: {ontbreekt} row(s) of {mart} have no row in the table they are copied from "
+                         f"(same key {', '.join(sleutel)}): that table must hold every horizon of {mart}. Check the "
+                         "horizons in hermelding.toml and the monthly model; nothing published.")
+    kopie = kopie.drop(columns="_merge")
+    # one dtype per column, the engine's (a column empty in one part must not change it)
+    delen = [deel for deel in (eigen, kopie.astype(eigen.dtypes.to_dict())) if len(deel)]
+    uit = pd.concat(delen, ignore_index=True) if delen else eigen
+    return uit.sort_values(sleutel).reset_index(drop=True)

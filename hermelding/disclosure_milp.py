@@ -157,8 +157,7 @@ def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = attack.quiet_highs()
     h.setOptionValue("time_limit", TIJDSLIMIET_SECONDEN)
     h.setOptionValue("mip_rel_gap", 1e-4)
     # no 'threads' option: HiGHS keeps one thread pool per process, and asking another size after it exists

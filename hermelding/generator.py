@@ -485,7 +485,7 @@ def _levering_frames(per: Periode, dag0: date, mel, cas, bet, personen_info):
     return {"meldingen": meldingen, "casussen": casussen, "betrokkenen": betrokkenen}
 
 
-def _schrijf(frames: dict[str, pd.DataFrame], map_: Path, formaat: str = "csv",
+def _write_files(frames: dict[str, pd.DataFrame], map_: Path, formaat: str = "csv",
              sep: str = ",", encoding: str = "utf-8", weglaten: tuple[str, ...] = ()) -> None:
     map_.mkdir(parents=True, exist_ok=True)
     for soort, frame in frames.items():
@@ -561,7 +561,7 @@ def _genereer_regio(regio: str, van: int, tot: int, periode: str, seed: int, uit
         if map_.exists():
             shutil.rmtree(map_)
         opmaak = opmaak_per_periode.get(code, {})
-        _schrijf(frames, map_, formaat=opmaak.get("formaat", formaat), sep=opmaak.get("sep", ","),
+        _write_files(frames, map_, formaat=opmaak.get("formaat", formaat), sep=opmaak.get("sep", ","),
                  encoding=opmaak.get("encoding", "utf-8"))
         result.leveringen.append(map_)
     if fouten:
@@ -707,7 +707,7 @@ def _afgekeurde_leveringen(rng, alle, lijst, regio, uit, defecten) -> list[Path]
         map_ = uit / f"{regio}_{per.code}"
         if map_.exists():
             shutil.rmtree(map_)
-        _schrijf(frames, map_, weglaten=("betrokkenen",) if naam == "bestand_ontbreekt" else ())
+        _write_files(frames, map_, weglaten=("betrokkenen",) if naam == "bestand_ontbreekt" else ())
         defecten.append({"periode": per.code, "bestand": "*", "regel": 0, "kolom": "", "regelcode": naam})
         mappen.append(map_)
     return mappen

@@ -127,7 +127,7 @@ def _csv_records(data: bytes, scheiding: str) -> tuple[np.ndarray, np.ndarray]:
     return eerste_regel[~leeg], velden[~leeg]
 
 
-def _lees_csv(pad: Path, levering: str) -> pa.Table:
+def _read_csv(pad: Path, levering: str) -> pa.Table:
     data = pad.read_bytes()
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -195,7 +195,7 @@ def _als_tekst(kolom: pa.ChunkedArray, naam: str, plaats: str) -> pa.ChunkedArra
                                 "nothing of this delivery was loaded.") from None
 
 
-def _lees_parquet(pad: Path, levering: str) -> pa.Table:
+def _read_parquet(pad: Path, levering: str) -> pa.Table:
     try:
         tabel = pq.read_table(pad)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
@@ -206,11 +206,11 @@ def _lees_parquet(pad: Path, levering: str) -> pa.Table:
     return tabel.append_column("regel", pa.array(range(1, tabel.num_rows + 1), pa.int64()))
 
 
-def _lees_bestand(pad: Path, soort: str, levering: str) -> tuple[pa.Table, list[str]]:
+def _read_file(pad: Path, soort: str, levering: str) -> tuple[pa.Table, list[str]]:
     """The file as an all-text Arrow table with normalised, required columns; returns extra columns."""
     if pad.stat().st_size == 0:
         raise LeveringAfgewezen("leeg_bestand", f"{levering}/{pad.name}: the file is empty (rule leeg_bestand).")
-    tabel = _lees_csv(pad, levering) if pad.suffix.lower() == ".csv" else _lees_parquet(pad, levering)
+    tabel = _read_csv(pad, levering) if pad.suffix.lower() == ".csv" else _read_parquet(pad, levering)
     namen = [_normaliseer(n) if n != "regel" else n for n in tabel.column_names]
     plaats = f"{levering}/{pad.name}"
     ontbreekt = [k for k in KOLOMMEN[soort] if k not in namen]
@@ -249,7 +249,7 @@ def _lees_bestand(pad: Path, soort: str, levering: str) -> tuple[pa.Table, list[
     return tabel, extra
 
 
-def _vind_bestanden(map_: Path) -> dict[str, Path]:
+def _find_files(map_: Path) -> dict[str, Path]:
     gevonden: dict[str, Path] = {}
     for soort in BESTANDSSOORTEN:
         kandidaten = [p for p in map_.iterdir() if p.is_file() and p.stem.lower() == soort and p.suffix.lower() in EXTENSIES]
@@ -355,7 +355,7 @@ def content_hash(map_: Path) -> str:
     return hashlib.sha256("\n".join(regels).encode()).hexdigest()
 
 
-def _links_buiten(map_: Path, raw_dir: Path) -> list[str]:
+def _links_outside(map_: Path, raw_dir: Path) -> list[str]:
     """Names of the folder and of its entries that are symbolic links to something outside raw_dir."""
     basis = raw_dir.resolve()
     return [p.name for p in (map_, *map_.iterdir()) if p.is_symlink() and not p.resolve().is_relative_to(basis)]
@@ -364,7 +364,7 @@ def _links_buiten(map_: Path, raw_dir: Path) -> list[str]:
 def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
     naam = map_.name
     match = LEVERING_RE.match(naam)
-    links = _links_buiten(map_, config.raw_dir)
+    links = _links_outside(map_, config.raw_dir)
     inhoud = content_hash(map_)
     bestanden, verslagen, fout_bij_lezen = {}, [], None
     try:
@@ -372,7 +372,7 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
             raise LeveringAfgewezen("link_buiten_map", f"{naam!r}: {links[0]!r} is a symbolic link to outside raw_dir "
                                     f"{config.raw_dir} (rule link_buiten_map). Copy the files into the delivery "
                                     "folder instead; nothing was read.")
-        bestanden = _vind_bestanden(map_)
+        bestanden = _find_files(map_)
         verslagen = [BestandVerslag(s, p.name, p.stat().st_size, _sha256(p)) for s, p in bestanden.items()]
     except LeveringAfgewezen as fout:
         fout_bij_lezen = fout
@@ -503,7 +503,7 @@ def _laad(con, config, naam, levering_id, regio, periode, bestanden, verslagen, 
           herstel: bool = False, scope: str = "regio", leveringsoort: str = "regulier") -> LeveringVerslag:
     tabellen = {}
     for verslag in verslagen:
-        tabel, extra = _lees_bestand(bestanden[verslag.soort], verslag.soort, naam)
+        tabel, extra = _read_file(bestanden[verslag.soort], verslag.soort, naam)
         verslag.extra_kolommen = extra
         verslag.rijen_gelezen = tabel.num_rows
         tabellen[verslag.soort] = tabel

@@ -26,16 +26,19 @@ from hermelding.audit import AuditResult, audit
 from hermelding.build import BuildFailed, build, kerncijfers
 from hermelding.config import Config, require_folder
 from hermelding.ingest import LeveringVerslag, ingest
-from hermelding.state import deliveries, fingerprint, last_run_path, pipeline_lock, require_current_build
+from hermelding.state import (  # noqa: F401 - QualityFailure is part of this module's interface
+    QualityFailure,
+    deliveries,
+    fingerprint,
+    last_run_path,
+    pipeline_lock,
+    require_current_build,
+)
 
 log = logging.getLogger("hermelding.nightly")
 
 Progress = Callable[[str], None]
 StageRunner = Callable[..., Any]  # stage(name, function, *args) -> the function's result
-
-
-class QualityFailure(RuntimeError):
-    """A data-quality failure (a failing dbt test or a critical expectation): final for this night, no retry."""
 
 
 @dataclass
@@ -108,20 +111,20 @@ def audit_stage(config: Config, db: Path) -> AuditResult:
     return audit(config, db, publish.releases_dir(config) / current if current else None)
 
 
-def publish_stage(config: Config, db: Path, result: AuditResult, afdruk: str) -> str:
-    return publish.publish_build(config, db, result.summary(), {"vingerafdruk": afdruk}).release_id
+def publish_stage(config: Config, db: Path, result: AuditResult, current_fingerprint: str) -> str:
+    return publish.publish_build(config, db, result.summary(), {"vingerafdruk": current_fingerprint}).release_id
 
 
-def audit_and_publish(config: Config, db: Path, afdruk: str,
+def audit_and_publish(config: Config, db: Path, current_fingerprint: str,
                       stage: StageRunner = run_directly) -> tuple[AuditResult, str | None]:
-    """The gate: audit the build and publish it only if it was built from the current state (`afdruk`;
+    """The gate: audit the build and publish it only if it was built from the current state (`current_fingerprint`;
     else StaleBuild) and no critical expectation failed. Returns the audit and the new release id (None
     when refused)."""
-    require_current_build(config, db, afdruk)
-    uitslag = stage("audit", audit_stage, config, db)
-    if not uitslag.geslaagd:
-        return uitslag, None
-    return uitslag, stage("publiceer", publish_stage, config, db, uitslag, afdruk)
+    require_current_build(config, db, current_fingerprint)
+    outcome = stage("audit", audit_stage, config, db)
+    if not outcome.geslaagd:
+        return outcome, None
+    return outcome, stage("publiceer", publish_stage, config, db, outcome, current_fingerprint)
 
 
 # --- the summary ------------------------------------------------------------------------------
@@ -258,9 +261,9 @@ def _run_locked(config: Config, result: RunResult, forceer: bool, progress: Prog
     verslagen = stage("ingest", ingest_stage, config)
     result.leveringen = [_verslag_dict(v) for v in verslagen]
     result.afgewezen_leveringen = [v.map for v in verslagen if v.uitkomst == "afgewezen"]
-    afdruk = fingerprint(config)
+    current_fingerprint = fingerprint(config)
     huidig = publish.current_release(config)
-    if not forceer and huidig and publish.read_release(config, huidig).info.get("vingerafdruk") == afdruk:
+    if not forceer and huidig and publish.read_release(config, huidig).info.get("vingerafdruk") == current_fingerprint:
         return report_nothing_new(config, huidig, result, artifacts)
     step("dbt build")
     try:
@@ -280,19 +283,19 @@ def _run_locked(config: Config, result: RunResult, forceer: bool, progress: Prog
             step("publiceer")
         return stage(name, function, *args)
 
-    uitslag, release_id = audit_and_publish(config, db, afdruk, publish_step)
-    result.audit = uitslag.summary()
-    result.data_docs = str(uitslag.data_docs)
+    outcome, release_id = audit_and_publish(config, db, current_fingerprint, publish_step)
+    result.audit = outcome.summary()
+    result.data_docs = str(outcome.data_docs)
     kern = kerncijfers(db)
     if release_id is None:
         result.status = "geweigerd"
-        result.bericht = (f"NOT PUBLISHED: {len(uitslag.kritiek)} critical expectation(s) failed: "
-                          f"{'; '.join(uitslag.kritiek)}. Release {huidig or '(none)'} stays current. "
-                          f"Details: {uitslag.data_docs}")
+        result.bericht = (f"NOT PUBLISHED: {len(outcome.kritiek)} critical expectation(s) failed: "
+                          f"{'; '.join(outcome.kritiek)}. Release {huidig or '(none)'} stays current. "
+                          f"Details: {outcome.data_docs}")
         log.error(result.bericht)
         write_summary(config, result, kern, artifacts)
         raise QualityFailure(result.bericht)
-    for w in uitslag.waarschuwingen:
+    for w in outcome.waarschuwingen:
         log.warning("Quality warning (published anyway): %s", w)
     result.release_id = release_id
     result.status = "gepubliceerd"

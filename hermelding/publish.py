@@ -3,8 +3,12 @@
     data/marts/
       releases/<release_id>/openbaar/<mart>.parquet   disclosure-controlled marts and dimensions
       releases/<release_id>/intern/<mart>.parquet     exact counts, per-melding rows (owner + intern_groep only)
-      releases/<release_id>/release.json              id, time, git commit, inputs, definitions, counts, audit,
+      releases/<release_id>/documentatie/index.html   the dbt documentation site (static, lineage, no data)
+      releases/<release_id>/release.json              id, time, git commit, deliveries (no row counts),
+                                                      definitions, public marts, audit passed, documentation,
                                                       vrijgegeven_voor_publicatie (true only when frozen)
+      releases/<release_id>/intern/release.json       exact figures: rows per delivery and internal mart, the
+                                                      audit's details (owner + intern_groep only)
       hermelding.duckdb                               readers' catalog: the public marts and dimensions (tables)
       hermelding_intern.duckdb                        internal catalog: everything (owner + intern_groep only)
       bevriezingen.json                               quarter -> release with the official figures
@@ -37,11 +41,13 @@ import duckdb
 from hermelding.config import Config
 
 CATALOG_FILE = "hermelding.duckdb"
+INTERN_INFO_FILE = "intern/release.json"  # in a release folder
 INTERN_CATALOG_FILE = "hermelding_intern.duckdb"
 FREEZE_HISTORY_FILE = "bevriezingen_historie.jsonl"
 RELEASES = "releases"
 FREEZES_FILE = "bevriezingen.json"
 TMP_PREFIX = ".tmp-"
+DOCS_DIR = "documentatie"  # in a release: the dbt documentation site (one static HTML file)
 # Build schemas by release folder: the disclosure-controlled marts and the dimensions are public.
 OPENBARE_SCHEMAS = ("openbaar", "dimensies")
 INTERNE_SCHEMAS = ("marts",)
@@ -176,6 +182,36 @@ def restrict(config: Config, pad: Path) -> None:
                                    "running hermelding must be a member of that group.") from None
 
 
+def private_folders(config: Config) -> list[Path]:
+    """The folders that hold per-melding data before disclosure control: deliveries, the generator's ground
+    truth, the warehouse (with the build database and its Data Docs). Readers get releases only."""
+    return [config.raw_dir, config.grondwaarheid_dir, config.warehouse.parent, config.build_dir]
+
+
+def too_open(config: Config) -> list[Path]:
+    """Private folders (and the warehouse file) that other users (not owner, not group) can enter or read. A
+    folder that also holds the releases (say warehouse = data/warehouse.duckdb) cannot be closed; then its
+    private files are listed instead."""
+    marts = config.marts_dir.resolve()
+    kandidaten = []
+    for pad in private_folders(config):
+        if pad.is_dir() and (pad.resolve() == marts or pad.resolve() in marts.parents):
+            kandidaten += [config.warehouse, config.warehouse.with_name(config.warehouse.name + ".wal")]
+        else:
+            kandidaten.append(pad)
+    return [p for p in dict.fromkeys(kandidaten) if p.exists() and p.stat().st_mode & 0o007]
+
+
+def close_private_folders(config: Config) -> None:
+    """Take 'other' users' access away from the private folders (chmod o-rwx on the folder, so nothing inside
+    can be reached whatever the files' own modes). Owner and group bits stay as the administrator set them:
+    a supplier's upload group may still write deliveries. Folders of another owner are left alone (and
+    `hermelding status` names them)."""
+    for pad in too_open(config):
+        if pad.stat().st_uid == os.getuid():
+            os.chmod(pad, pad.stat().st_mode & 0o7770)
+
+
 def _fsync_dir(pad: Path) -> None:
     fd = os.open(pad, os.O_RDONLY)
     try:
@@ -184,14 +220,14 @@ def _fsync_dir(pad: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(pad: Path, tekst: str) -> None:
-    tmp = pad.with_name(f"{TMP_PREFIX}{pad.name}.{os.getpid()}")
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
     with tmp.open("w", encoding="utf-8") as f:
-        f.write(tekst)
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, pad)
-    _fsync_dir(pad.parent)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
 
 
 def remove_temporary(config: Config) -> list[str]:
@@ -237,13 +273,22 @@ class Release:
     info: dict
 
 
-def read_release(config: Config, release_id: str) -> Release:
+def read_release(config: Config, release_id: str, intern: bool = True) -> Release:
+    """A release's description; with `intern` and where this user may read it, completed with the exact
+    figures of intern/release.json (rows per delivery and internal mart, the audit's details)."""
     pad = releases_dir(config) / release_id
     info_pad = pad / "release.json"
     if not info_pad.exists():
         raise PublishError(f"Release '{release_id}' does not exist in {releases_dir(config)} "
                              "(`hermelding releases` lists them).")
-    return Release(release_id, pad, json.loads(info_pad.read_text(encoding="utf-8")))
+    info = json.loads(info_pad.read_text(encoding="utf-8"))
+    intern_pad = pad / INTERN_INFO_FILE
+    if intern and os.access(intern_pad, os.R_OK):
+        exact = json.loads(intern_pad.read_text(encoding="utf-8"))
+        info["invoer"], info["validatie"] = exact["invoer"], exact["validatie"]
+        for tabel, rijen in exact["rijen"].items():
+            info["marts"][tabel]["rijen"] = rijen
+    return Release(release_id, pad, info)
 
 
 def all_releases(config: Config) -> list[Release]:
@@ -266,7 +311,8 @@ def _model_docs(config: Config) -> dict[str, dict]:
 
 def _inputs(config: Config) -> list[dict]:
     """The deliveries a release is built from, with the rows loaded and quarantined per delivery (summed over
-    its files), so that readers of the release can report data completeness without the warehouse."""
+    its files). Exact row counts are internal (they give a region's exact totals); `_public_inputs` is what
+    readers get."""
     kolommen = ("levering_id", "regio", "periode", "inhoud_sha256", "rijen_geladen", "rijen_quarantaine")
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
         rijen = con.execute("""
@@ -279,6 +325,13 @@ def _inputs(config: Config) -> list[dict]:
             order by l.regio, l.periode_start
         """).fetchall()
     return [dict(zip(kolommen, r, strict=True)) for r in rijen]
+
+
+def _public_inputs(invoer: list[dict]) -> list[dict]:
+    """Per delivery what a reader may know: which delivery, and the share of its rows quarantined (1 decimal)."""
+    return [{**{k: i[k] for k in ("levering_id", "regio", "periode", "inhoud_sha256")},
+             "quarantaine_pct": round(100 * i["rijen_quarantaine"] / max(i["rijen_geladen"] + i["rijen_quarantaine"], 1), 1)}
+            for i in invoer]
 
 
 def publish_build(config: Config, build_db: Path, audit_samenvatting: dict, extra: dict | None = None) -> Release:
@@ -307,15 +360,31 @@ def publish_build(config: Config, build_db: Path, audit_samenvatting: dict, extr
             if i == 0:
                 _crash_point(config, "tijdens_export")
         definities = con.execute("select definitie_id, versie, parameters, parameterwaarden from dimensies.dim_definitie").df()
+    # the dbt documentation site (models, columns, lineage with the report and notebooks as exposures), generated
+    # from a copy of the build database: readable with the public figures, it holds no data
+    from hermelding.build import BuildFailed, docs_site
+
+    try:
+        site = docs_site(config, build_db)
+    except BuildFailed as exc:
+        shutil.rmtree(tmp)
+        raise PublishError(str(exc)) from None
+    (tmp / DOCS_DIR).mkdir()
+    shutil.copy2(site, tmp / DOCS_DIR / site.name)
+    invoer = _inputs(config)
+    exact = {"invoer": invoer, "validatie": audit_samenvatting,
+             "rijen": {t: m.pop("rijen") for t, m in marts.items() if m["map"] == "intern"}}
+    (tmp / INTERN_INFO_FILE).write_text(json.dumps(exact, indent=1, default=str), encoding="utf-8")
     info = {
         "release_id": release_id,
         "tijd": nu.isoformat(),
         "git_commit": git_commit(config.root),
-        "invoer": _inputs(config),
+        "invoer": _public_inputs(invoer),
         "definities": definities.to_dict(orient="records"),
         "marts": marts,
-        "validatie": audit_samenvatting,
+        "validatie": {"geslaagd": bool(audit_samenvatting.get("geslaagd"))},
         "documentatie": _model_docs(config),
+        "documentatie_site": f"{DOCS_DIR}/{site.name}",
         # nightly releases are internal working versions; `publiceer --bevries` approves one for outside use
         "vrijgegeven_voor_publicatie": False,
         **(extra or {}),
@@ -414,7 +483,7 @@ def _quarter_complete(release: Release, code: str) -> bool:
 
 def _mark_approved(config: Config, release_id: str) -> None:
     """release.json: `vrijgegeven_voor_publicatie` is true exactly when some quarter is frozen to the release."""
-    release = read_release(config, release_id)
+    release = read_release(config, release_id, intern=False)  # the public description, written back as it was
     kwartalen = sorted(k for k, r in frozen_quarters(config).items() if r == release_id)
     release.info["vrijgegeven_voor_publicatie"] = bool(kwartalen)
     release.info["vrijgegeven_voor_kwartalen"] = kwartalen
@@ -501,7 +570,7 @@ def release_statuses(config: Config) -> list[dict]:
         "vrijgegeven": bool(r.info.get("vrijgegeven_voor_publicatie")),
         "bevroren": ", ".join(sorted(bevroren.get(r.release_id, []))),
         "git_commit": (r.info.get("git_commit") or "")[:10] + ("-dirty" if (r.info.get("git_commit") or "").endswith("-dirty") else ""),
-        "rijen": sum(m["rijen"] for m in r.info["marts"].values()),
+        "rijen": sum(m.get("rijen", 0) for m in r.info["marts"].values()),
         "audit": "geslaagd" if r.info.get("validatie", {}).get("geslaagd") else "?",
         "waarschuwingen": len(r.info.get("validatie", {}).get("waarschuwingen", [])),
     } for r in all_releases(config)]

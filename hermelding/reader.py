@@ -24,7 +24,6 @@ format keeps working as long as the `marts` entries do.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,7 +160,7 @@ def open_release(release: str | None = None, kwartaal: str | None = None, intern
     root      the project folder (holding hermelding.toml), a marts folder, or a Config; default: the
               project found from the working folder (HERMELDING_* overrides apply).
     """
-    from hermelding.publish import all_releases, current_release, frozen_quarters
+    from hermelding.publish import all_releases, current_release, frozen_quarters, read_release
 
     config = _config(root)
     marts_dir = config.marts_dir
@@ -182,7 +181,8 @@ def open_release(release: str | None = None, kwartaal: str | None = None, intern
     if not (pad / "release.json").is_file():
         raise ReleaseNotFound(f"Release '{release}' does not exist in {marts_dir / 'releases'}. Releases: "
                               f"{', '.join(r.release_id for r in all_releases(config)) or 'none'} (`hermelding releases` lists them).")
-    info = json.loads((pad / "release.json").read_text(encoding="utf-8"))
+    # the public description; with `intern` (and read access) completed with the exact figures
+    info = read_release(config, release, intern=intern).info
     return ReleaseView(
         release_id=release, path=pad, info=info, intern=intern,
         frozen_for=tuple(sorted(k for k, v in bevroren.items() if v == release)),

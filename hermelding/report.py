@@ -26,13 +26,14 @@ import pandas as pd
 from hermelding.config import Config
 from hermelding.periode import normalise_kwartaal, parse_periode, vorige_periode
 from hermelding.reader import ReleaseView, open_release
+from hermelding.statistiek import Z_95, Z_998, funnel_grenzen
 
 HERMELDING = "hermelding_regio_periode_openbaar"
 COHORT = "herhaling_cohort_openbaar"
+CURVE = "herhaling_curve_maand_openbaar"
 INTERGENERATIONEEL = "intergenerationeel_regio_periode_openbaar"
 KWARTALEN_IN_TREND = 8
 COHORTEN_IN_GRAFIEK = 4
-Z_95, Z_998 = 1.959964, 3.090232
 # greyscale-safe styles: each series differs by marker and line style, not by colour alone
 STIJLEN = [("o", "-"), ("s", "--"), ("^", "-."), ("D", ":"), ("v", (0, (5, 1, 1, 1)))]
 ONDERDRUKT = "."  # as in CBS tables: figure not published (too small, or would reveal a small one)
@@ -84,6 +85,8 @@ class ReportData:
     trend: pd.DataFrame          # region and municipalities x last eight quarters
     trechter: pd.DataFrame       # municipalities in the quarter with control limits
     cohorten: pd.DataFrame       # D2, D3, D4(b): region and municipalities, half-year cohorts
+    curven: pd.DataFrame         # D2, D3: the region's monthly curve per half-year cohort (publishable months)
+    naast_elkaar: pd.DataFrame   # the definitions side by side for one year (definities_naast_elkaar)
     intergeneratie: pd.DataFrame  # D4(a): region and municipalities, half years
     definities: pd.DataFrame
     leveringen: pd.DataFrame
@@ -171,11 +174,9 @@ def _headline(trend: pd.DataFrame, regiocode: str, kwartaal: str) -> dict:
 def _funnel(trend: pd.DataFrame, kop: dict, kwartaal: str) -> pd.DataFrame:
     gemeenten = trend[(trend.regiotype == "gemeente") & (trend.periode == kwartaal)].copy()
     p = (kop["pct"] or float("nan")) / 100
-    n = gemeenten.meldingen.astype("float")
-    se = (p * (1 - p) / n) ** 0.5 * 100
     for naam, z in (("95", Z_95), ("998", Z_998)):
-        gemeenten[f"grens_{naam}_onder"] = (p * 100 - z * se).clip(lower=0)
-        gemeenten[f"grens_{naam}_boven"] = (p * 100 + z * se).clip(upper=100)
+        gemeenten[f"grens_{naam}_onder"], gemeenten[f"grens_{naam}_boven"] = funnel_grenzen(
+            p, gemeenten.meldingen, z)
 
     def oordeel(rij) -> str:
         if pd.isna(rij.hermelding_pct):
@@ -231,6 +232,13 @@ def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None
             and ((c.regiotype = 'vt_regio' and c.regiocode = ?) or (c.regiotype = 'gemeente' and g.vt_regio = ?))
         order by c.definitie_id, c.regiotype desc, regionaam, c.cohort_periode, c.horizon_maanden
     """, [regionaam, _halfjaar_van(kwartaal), regiocode, regiocode])
+    curven = release.sql(f"""
+        select definitie_id, cohort_periode, horizon_maanden as maand, cumulatief_pct
+        from {CURVE}
+        where periodesoort = 'halfjaar' and cohort_periode <= ? and regiotype = 'vt_regio' and regiocode = ?
+            and cumulatief_pct is not null
+        order by definitie_id, cohort_periode, maand
+    """, [_halfjaar_van(kwartaal), regiocode])
     intergeneratie = release.sql(f"""
         select i.regiotype, i.regiocode, coalesce(g.gemeentenaam, ?) as regionaam, i.periode,
             i.volwassen_personen, i.eerder_als_minderjarige, i.eerder_als_minderjarige_pct,
@@ -245,7 +253,7 @@ def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None
     definities = release.sql("select definitie_id, naam, versie, parameters, parameterwaarden, omschrijving "
                              "from dim_definitie order by definitie_id")
     leveringen = pd.DataFrame([i for i in release.info.get("invoer", []) if i.get("regio") == regiocode])
-    for kolom in ("levering_id", "periode", "rijen_geladen", "rijen_quarantaine"):
+    for kolom in ("levering_id", "periode", "quarantaine_pct"):
         if kolom not in leveringen:
             leveringen[kolom] = pd.NA
     onderdrukking = release.sql(f"""
@@ -267,8 +275,69 @@ def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None
     return ReportData(
         release=release, kwartaal=kwartaal, regiocode=regiocode, regionaam=regionaam,
         bevroren=kwartaal in release.frozen_for, lookback_maanden=lookback, gegevens_begin=begin, kop=kop,
-        trend=trend, trechter=_funnel(trend, kop, kwartaal), cohorten=cohorten, intergeneratie=intergeneratie,
+        trend=trend, trechter=_funnel(trend, kop, kwartaal), cohorten=cohorten, curven=curven,
+        naast_elkaar=definities_naast_elkaar(release, regiocode, int(kwartaal[:4])), intergeneratie=intergeneratie,
         definities=definities, leveringen=leveringen, onderdrukking=onderdrukking)
+
+
+def definities_naast_elkaar(release: ReleaseView, regiocode: str, tot_jaar: int | None = None) -> pd.DataFrame:
+    """The definitions side by side for one region and one year (issue 12, section 5): why one region can honestly
+    report very different 'recidive' figures. The year is the latest (up to `tot_jaar`) whose D2 cohort has been
+    followed for its longest configured horizon, so every line is about the same year. Published figures only
+    (public marts); a line the release does not publish says so and why. One row per line: regel, definitie (one
+    Dutch sentence), periode, pct, ci_onder, ci_boven, toelichting."""
+    cohort = release.sql(f"""
+        select definitie_id, cohort_periode, horizon_maanden, cumulatief_pct, cumulatief_pct_ci_onder,
+            cumulatief_pct_ci_boven
+        from {COHORT}
+        where regiotype = 'vt_regio' and regiocode = ? and periodesoort = 'jaar'
+    """, [regiocode])
+    d2 = cohort[cohort.definitie_id == "herhaalde_melding"]
+    langste = int(d2.horizon_maanden.max()) if len(d2) else None
+    volledig = d2[(d2.horizon_maanden == langste) & d2.cumulatief_pct.notna()].cohort_periode
+    if tot_jaar is not None:
+        volledig = volledig[volledig.str[:4].astype(int) <= tot_jaar]
+    if volledig.empty:
+        raise ReportError(f"Release {release.release_id} has no D2 year cohort of {regiocode} followed for {langste} "
+                          "months with a published figure: the definitions cannot be put side by side yet.")
+    jaar = volledig.max()
+    d1 = release.sql(f"select hermelding_pct, hermelding_pct_ci_onder, hermelding_pct_ci_boven from {HERMELDING} "
+                     "where regiotype = 'vt_regio' and regiocode = ? and periode = ?", [regiocode, jaar])
+    lookback = _lookback(release)
+    jaartal = jaar[:4]
+    rijen = [{
+        "regel": f"CBS-hermelding (D1), {_lookback_tekst(lookback)} terugkijken",
+        "definitie": f"Van de meldingen die in {jaartal} binnenkwamen, het deel met een betrokkene uit een afgesloten "
+                     f"casus in de {_lookback_tekst(lookback)} ervoor.",
+        "periode": jaar, "pct": d1.hermelding_pct.iloc[0] if len(d1) else None,
+        "ci_onder": d1.hermelding_pct_ci_onder.iloc[0] if len(d1) else None,
+        "ci_boven": d1.hermelding_pct_ci_boven.iloc[0] if len(d1) else None, "toelichting": ""}, {
+        "regel": "Hermelding (D1) met onbeperkte terugkijkperiode",
+        "definitie": "Als hierboven, maar met een betrokkene uit een afgesloten casus ooit eerder in de gegevens.",
+        "periode": jaar, "pct": None, "ci_onder": None, "ci_boven": None,
+        "toelichting": "Niet openbaar: onbeperkt terugkijken hangt af van hoe ver de gegevens teruggaan en is nooit "
+                       "volledig; intern te berekenen met hermelding gevoeligheid --lookback 0 --intern."}]
+    for definitie_id, naam, zin in (
+            ("herhaalde_melding", "Herhaalde melding na afsluiting (D2)",
+             "Van de casussen die in {jaar} zijn afgesloten, het deel waarover binnen {h} maanden opnieuw is gemeld."),
+            ("recidive_pleger", "Recidive pleger (D3)",
+             "Van de plegers van wie een casus in {jaar} is afgesloten, het deel dat binnen {h} maanden opnieuw als "
+             "pleger is gemeld.")):
+        eigen = cohort[(cohort.definitie_id == definitie_id) & (cohort.cohort_periode == jaar)]
+        for h in sorted(eigen.horizon_maanden.unique()):
+            if definitie_id == "herhaalde_melding" and h < 12:
+                continue
+            r = eigen[eigen.horizon_maanden == h].iloc[0]
+            rijen.append({"regel": f"{naam}, {int(h)} maanden", "definitie": zin.format(jaar=jaartal, h=int(h)),
+                          "periode": jaar, "pct": r.cumulatief_pct, "ci_onder": r.cumulatief_pct_ci_onder,
+                          "ci_boven": r.cumulatief_pct_ci_boven, "toelichting": ""})
+    rijen.append({
+        "regel": "Gezinnen ooit eerder gezien",
+        "definitie": f"Van de meldingen in {jaartal}, het deel met een betrokkene die ooit eerder bij Veilig Thuis "
+                     "bekend was (ook uit een casus die nog liep).",
+        "periode": jaar, "pct": None, "ci_onder": None, "ci_boven": None,
+        "toelichting": "Nog niet in de release: er is nog geen model voor deze definitie."})
+    return pd.DataFrame(rijen)
 
 
 def _halfjaar_van(kwartaal: str) -> str:
@@ -400,11 +469,11 @@ def chart_funnel(data: ReportData) -> str:
     ax = fig.add_subplot()
     n_max = max(float(t.meldingen.max(skipna=True) or 10), 10.0) * 1.15
     n = np.linspace(5, n_max, 300)
-    se = np.sqrt(p / 100 * (1 - p / 100) / n) * 100
     ax.axhline(p, color="black", linewidth=1.2, label=f"regio {getal(p, 1)}%")
     for z, stijl, label in ((Z_95, "--", "95%-grens"), (Z_998, ":", "99,8%-grens")):
-        ax.plot(n, np.clip(p + z * se, 0, 100), color="black", linestyle=stijl, linewidth=1, label=label)
-        ax.plot(n, np.clip(p - z * se, 0, 100), color="black", linestyle=stijl, linewidth=1)
+        onder, boven = funnel_grenzen(p / 100, n, z)
+        ax.plot(n, boven, color="black", linestyle=stijl, linewidth=1, label=label)
+        ax.plot(n, onder, color="black", linestyle=stijl, linewidth=1)
     zichtbaar = t[t.hermelding_pct.notna()]
     ax.plot(zichtbaar.meldingen.astype(float), zichtbaar.hermelding_pct.astype(float), "o", color="black",
             markerfacecolor="white", markersize=6, label="gemeente")
@@ -422,20 +491,22 @@ def chart_funnel(data: ReportData) -> str:
 
 
 def chart_cohort(data: ReportData, definitie_id: str) -> str:
-    regio = data.cohorten[(data.cohorten.definitie_id == definitie_id) & (data.cohorten.regiotype == "vt_regio")
-                          & data.cohorten.volledige_followup.astype(bool) & data.cohorten.cumulatief_pct.notna()]
+    """The region's monthly curve (herhaling_curve_maand_openbaar) of the latest half-year cohorts, each up to the
+    last month the whole cohort has been followed; markers every six months tell the lines apart in grey."""
+    regio = data.curven[data.curven.definitie_id == definitie_id]
     cohorten = sorted(regio.cohort_periode.unique())[-COHORTEN_IN_GRAFIEK:]
     fig = _figure(8, 3.6)
     ax = fig.add_subplot()
     hoogste_horizon = int(data.cohorten[data.cohorten.definitie_id == definitie_id].horizon_maanden.max() or 24)
     for i, cohort in enumerate(cohorten):
-        c = regio[regio.cohort_periode == cohort].sort_values("horizon_maanden")
-        x = [0, *c.horizon_maanden.astype(int)]
+        c = regio[regio.cohort_periode == cohort].sort_values("maand")
+        x = [0, *c.maand.astype(int)]
         y = [0.0, *c.cumulatief_pct.astype(float)]
         marker, lijn = STIJLEN[i % len(STIJLEN)]
         ax.step(x, y, where="post", color="black", linestyle=lijn, linewidth=1.2)
-        ax.plot(x[1:], y[1:], marker, color="black", markerfacecolor="white" if i % 2 else "black",
-                linestyle="none")
+        merk = [(a, b) for a, b in zip(x[1:], y[1:], strict=True) if a % 6 == 0]
+        ax.plot([a for a, _ in merk], [b for _, b in merk], marker, color="black",
+                markerfacecolor="white" if i % 2 else "black", linestyle="none")
         ax.plot([], [], color="black", linestyle=lijn, marker=marker,
                 markerfacecolor="white" if i % 2 else "black", label=f"cohort {periode_naam(cohort)}")
     ax.set_xlim(0, hoogste_horizon + 1)
@@ -515,7 +586,7 @@ def _e(tekst) -> str:
     return html.escape(str(tekst))
 
 
-def _tabel(kop: list[str], rijen: list[list], regio_rijen: set[int] | None = None) -> str:
+def _html_table(kop: list[str], rijen: list[list], regio_rijen: set[int] | None = None) -> str:
     regio_rijen = regio_rijen or set()
     delen = ["<table><thead><tr>", *(f"<th>{_e(k)}</th>" for k in kop), "</tr></thead><tbody>"]
     for i, rij in enumerate(rijen):
@@ -579,10 +650,10 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
     onvolledig = set(trend[~trend.volledige_terugkijk.astype(bool)].periode)
     koppen = ["Regio / gemeente"] + [kort(p) + (" †" if p in onvolledig else "") for p in kwartalen]
     rijen = [[naam] + [getal(breed.loc[(soort, naam), p], 1) for p in kwartalen] for soort, naam in volgorde]
-    trend_tabel = _tabel(koppen, rijen, {0})
+    trend_tabel = _html_table(koppen, rijen, {0})
 
     t = data.trechter
-    trechter_tabel = _tabel(
+    trechter_tabel = _html_table(
         ["Gemeente", "Meldingen", "Hermelding %", "95%-interval", "95%-grenzen regio", "99,8%-grenzen regio", "Oordeel"],
         [[rij.regionaam, getal(rij.meldingen), getal(rij.hermelding_pct, 1),
           interval(rij.hermelding_pct_ci_onder, rij.hermelding_pct_ci_boven),
@@ -603,10 +674,10 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
                     waarde += " *"
                 cellen.append(waarde)
             rijen.append([periode_naam(cohort), getal(g.cohort_omvang.iloc[0]), *cellen])
-        return _tabel(["Cohort", "Omvang", *[f"{h} mnd (%)" for h in horizons]], rijen[-8:])
+        return _html_table(["Cohort", "Omvang", *[f"{h} mnd (%)" for h in horizons]], rijen[-8:])
 
     ig = data.intergeneratie[data.intergeneratie.regiotype == "vt_regio"]
-    ig_tabel = _tabel(["Halfjaar", "Volwassen slachtoffers en plegers", "Eerder als minderjarige", "%", "95%-interval"],
+    ig_tabel = _html_table(["Halfjaar", "Volwassen slachtoffers en plegers", "Eerder als minderjarige", "%", "95%-interval"],
                       [[periode_naam(rij.periode), getal(rij.volwassen_personen), getal(rij.eerder_als_minderjarige),
                         getal(rij.eerder_als_minderjarige_pct, 1),
                         interval(rij.eerder_als_minderjarige_pct_ci_onder, rij.eerder_als_minderjarige_pct_ci_boven)]
@@ -620,13 +691,11 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
         for rij in data.definities.itertuples())
 
     lev = data.leveringen
-    leveringen_tabel = _tabel(["Periode", "Levering", "Rijen geladen", "Rijen in quarantaine"],
-                              [[rij.periode, rij.levering_id, getal(rij.rijen_geladen), getal(rij.rijen_quarantaine)]
-                               for rij in lev.itertuples()])
-    quarantaine = pd.to_numeric(lev.rijen_quarantaine, errors="coerce").sum()
-    geladen = pd.to_numeric(lev.rijen_geladen, errors="coerce").sum()
+    leveringen_tabel = _html_table(["Periode", "Levering", "Rijen in quarantaine (%)"],
+                              [[rij.periode, rij.levering_id, getal(rij.quarantaine_pct, 1)] for rij in lev.itertuples()])
+    quarantaine = pd.to_numeric(lev.quarantaine_pct, errors="coerce").max()
     onvolledige_kwartalen = ", ".join(kort(p) for p in sorted(onvolledig)) or "geen"
-    onderdrukt_tabel = _tabel(["Tabel", "Reden", "Cellen"],
+    onderdrukt_tabel = _html_table(["Tabel", "Reden", "Cellen"],
                               [[rij.tabel, rij.reden, getal(rij.cellen)] for rij in data.onderdrukking.itertuples()])
     vlaggen = "".join(f"<li><b>{_e(v)}</b>: {_e(t)}</li>" for v, t in VLAGGEN.items())
     if data.lookback_maanden:
@@ -686,10 +755,10 @@ vrijwel zeker echt af; tussen 95% en 99,8% is het een signaal om te volgen, geen
 <section><h2>Herhaling na afsluiting (D2) en recidive van plegers (D3)</h2>
 <p>Deze cijfers volgen groepen (cohorten) door de tijd: de casussen die in een halfjaar zijn afgesloten (D2) en de
 personen die in een halfjaar als pleger zijn geregistreerd (D3). De lijn geeft het cumulatieve percentage dat
-opnieuw gemeld is, naar het aantal maanden sinds het begin. <b>Let op:</b> de release bevat de Kaplan-Meier-schatting
-alleen op de horizons {_e(d2_horizons)} (D2) en {_e(d3_horizons)} maanden (D3); de trap loopt vanaf 0 en springt op
-die horizons. Tussen twee horizons is het werkelijke verloop onbekend (de trap is daar een ondergrens). Alleen
-horizons die het hele cohort al heeft kunnen doorlopen, staan in de grafiek.</p>
+opnieuw gemeld is, per maand sinds het begin (de openbare maandcurve, met dezelfde afronding en onderdrukking
+als elke openbare tabel). Een lijn loopt tot de laatste maand die het hele cohort al heeft kunnen doorlopen en
+waarin nog genoeg casussen of personen gevolgd worden; een recent cohort heeft daardoor een korte lijn. De tabel
+eronder geeft de horizons {_e(d2_horizons)} (D2) en {_e(d3_horizons)} maanden (D3) met hun interval.</p>
 <h3>D2 – herhaalde melding na afsluiting</h3>
 {_figuur(grafieken['d2'], 'Cohortcurves herhaalde melding', 'Cumulatief % casussen met een nieuwe melding, per cohort (regio).')}
 {cohort_tabel('herhaalde_melding')}
@@ -698,6 +767,16 @@ horizons die het hele cohort al heeft kunnen doorlopen, staan in de grafiek.</p>
 {cohort_tabel('recidive_pleger')}
 <p class="klein">* = nog niet het hele cohort heeft deze horizon doorlopen (schatting met censurering, kan nog
 veranderen). “.” = onderdrukt.</p></section>
+
+<section><h2>Waarom de cijfers verschillen: de definities naast elkaar</h2>
+<p>Landelijk circuleren ‘recidivecijfers’ van 50 tot 70%, omdat registraties en definities verschillen. Hieronder
+dezelfde regio en hetzelfde jaar ({_e(periode_naam(data.naast_elkaar.periode.iloc[0]))}: het laatste jaar waarvan
+de afgesloten casussen de langste horizon hebben doorlopen), met elke definitie in één zin. Het verschil zit in wat
+je telt (meldingen of afgesloten casussen), hoe ver je terugkijkt of vooruit volgt, en of een lopende casus
+meetelt.</p>
+{_html_table(["Definitie", "Wat telt", "Percentage", "95%-interval", "Toelichting"],
+        [[r.regel, r.definitie, getal(r.pct, 1), interval(r.ci_onder, r.ci_boven), r.toelichting]
+         for r in data.naast_elkaar.itertuples()])}</section>
 
 <section><h2>Intergenerationeel (D4)</h2>
 {_figuur(grafieken['d4'], 'Intergenerationeel per halfjaar',
@@ -721,9 +800,10 @@ zijn ook onderdrukt. Onderdrukte aantallen in de tabellen van deze rapportage (r
 
 <section><h2>Volledigheid van de gegevens</h2>
 <p><b>Geleverde perioden.</b> De release is gebouwd uit {len(lev)} leveringen van {_e(data.regiocode)}
-({_e(', '.join(map(str, lev.periode.head(1))))} t/m {_e(', '.join(map(str, lev.periode.tail(1))))}), met samen
-{getal(geladen)} rijen geladen en {getal(quarantaine)} rijen in quarantaine (rijen die een regel van het
-exportcontract schonden; ze tellen niet mee en worden met de leverancier opgelost).</p>
+({_e(', '.join(map(str, lev.periode.head(1))))} t/m {_e(', '.join(map(str, lev.periode.tail(1))))}). Per levering
+stond hoogstens {getal(quarantaine, 1)}% van de rijen in quarantaine (rijen die een regel van het exportcontract
+schonden; ze tellen niet mee en worden met de leverancier opgelost). Exacte aantallen rijen zijn niet openbaar:
+ze zouden de precieze totalen van de regio verraden.</p>
 <p><b>Terugkijkperiode.</b> {_e(terugkijk)}</p>
 <p><b>Follow-up.</b> Cohorten van de laatste periodes zijn nog niet de hele horizon gevolgd; hun cijfers zijn
 gemarkeerd met * en kunnen nog stijgen.</p>
@@ -817,6 +897,13 @@ def write_excel(data: ReportData, pad: Path) -> None:
              r.grens_998_onder, r.grens_998_boven, r.oordeel] for r in f.itertuples()],
            {2: GETAL, 3: PCT, 4: PCT, 5: PCT, 6: PCT, 7: PCT},
            f"Grenzen rond het regiopercentage {getal(k['pct'], 1)}% in {data.kwartaal} (normale benadering).")
+    n = data.naast_elkaar
+    _sheet(wb, "Definities naast elkaar", ["Definitie", "Wat telt", "Periode", "Percentage", "95%-interval ondergrens",
+                                           "95%-interval bovengrens", "Toelichting"],
+           [[r.regel, r.definitie, r.periode, r.pct, r.ci_onder, r.ci_boven, r.toelichting] for r in n.itertuples()],
+           {3: PCT, 4: PCT, 5: PCT},
+           f"Dezelfde regio en hetzelfde jaar ({n.periode.iloc[0]}), elke definitie in één zin; "
+           "“.” = niet gepubliceerd (zie toelichting).")
     for definitie_id, titel in (("herhaalde_melding", "D2 Herhaalde melding"), ("recidive_pleger", "D3 Recidive pleger"),
                                 ("intergenerationeel", "D4b Intergen. cohort")):
         c = data.cohorten[data.cohorten.definitie_id == definitie_id]
@@ -847,9 +934,9 @@ def write_excel(data: ReportData, pad: Path) -> None:
             for r in data.definities.itertuples()]
            + [["“.”", "Onderdrukt", "", "", "", "Niet gepubliceerd: " + "; ".join(f"{v}: {t}" for v, t in VLAGGEN.items()), ""]])
     lev = data.leveringen
-    _sheet(wb, "Datakwaliteit", ["Periode", "Levering", "Rijen geladen", "Rijen in quarantaine"],
-           [[r.periode, r.levering_id, r.rijen_geladen, r.rijen_quarantaine] for r in lev.itertuples()],
-           {2: GETAL, 3: GETAL},
+    _sheet(wb, "Datakwaliteit", ["Periode", "Levering", "Rijen in quarantaine (%)"],
+           [[r.periode, r.levering_id, r.quarantaine_pct] for r in lev.itertuples()],
+           {2: "0.0"},
            f"Gegevens vanaf {data.gegevens_begin:%d-%m-%Y}; terugkijkperiode hermelding: "
            f"{_lookback_tekst(data.lookback_maanden)}. Perioden zonder volledige terugkijkperiode staan in "
            "'D1 Hermelding' met 'nee'.")

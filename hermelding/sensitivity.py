@@ -3,8 +3,8 @@ dbt models, into a scratch folder, compared side by side. The operator's state i
 
     <warehouse folder>/gevoeligheid/<UTC time>/
       vergelijking.csv, vergelijking.xlsx   hermelding % per region and period, one column per look-back
-                                            (with --horizons also D2's cumulative % per horizon, empty for a
-                                            cohort not yet followed for the whole horizon)
+                                            (with --horizons also D2's, D3's and D4(b)'s cumulative % per
+                                            horizon, empty for a cohort not yet followed for the whole horizon)
       gevoeligheid.json                     parameters, source warehouse, when, which mart
       build_<label>.duckdb                  the scratch builds (kept only with `bewaar_builds`)
 
@@ -39,6 +39,9 @@ from hermelding.build import BuildFailed, build, build_db, dbt_vars
 from hermelding.config import Config
 
 SCRATCH = "gevoeligheid"
+# the Kaplan-Meier definitions --horizons applies to, with their dbt var (hermelding.toml key)
+KM_DEFINITIES = {"herhaalde_melding": "horizons_maanden", "recidive_pleger": "horizons_pleger",
+                 "intergenerationeel": "horizons_intergenerationeel"}
 
 
 class SensitivityError(RuntimeError):
@@ -78,7 +81,7 @@ def _snapshot(config: Config, doel: Path) -> Path:
 
 
 def _compare(builds: dict[str, Path], intern: bool, d2_builds: dict[int, Path]) -> pd.DataFrame:
-    """One frame: hermelding % per region and period for each look-back (and D2 per horizon), set-based in DuckDB
+    """One frame: hermelding % per region and period for each look-back (and D2, D3, D4(b) per horizon), set-based in DuckDB
     over the attached scratch builds."""
     tabel = "marts.hermelding_regio_periode" if intern else "openbaar.hermelding_regio_periode_openbaar"
     cohort = "marts.herhaling_cohort" if intern else "openbaar.herhaling_cohort_openbaar"
@@ -104,25 +107,27 @@ def _compare(builds: dict[str, Path], intern: bool, d2_builds: dict[int, Path]) 
                     con.execute(f"attach '{pad}' as h{horizon} (read_only)")
             schema_van = {pad: f"b{i}" for i, pad in enumerate(builds.values())}
             schema_van |= {pad: f"h{h}" for h, pad in d2_builds.items() if pad not in schema_van}
-            d2 = " union all ".join(
-                f"select regiotype, regiocode, cohort_periode as periode, {h} as horizon, "
+            km = " union all ".join(
+                f"select definitie_id, regiotype, regiocode, cohort_periode as periode, {h} as horizon, "
                 # a cohort not yet followed for the whole horizon has no figure at that horizon
                 f"case when volledige_followup then cumulatief_pct end as cumulatief_pct "
-                f"from {schema_van[pad]}.{cohort} where definitie_id = 'herhaalde_melding' and horizon_maanden = {h}"
+                f"from {schema_van[pad]}.{cohort} where horizon_maanden = {h}"
                 for h, pad in d2_builds.items())
-            d2_kolommen = ", ".join(f"max(cumulatief_pct) filter (where horizon = {h}) as \"herhaalde_melding_pct_{h}_mnd\""
-                                    for h in d2_builds)
+            km_kolommen = ", ".join(
+                f"max(cumulatief_pct) filter (where definitie_id = '{d}' and horizon = {h}) as \"{d}_pct_{h}_mnd\""
+                for d in KM_DEFINITIES for h in d2_builds)
             query = f"""
                 with d1 as ({query}),
-                d2 as (select regiotype, regiocode, periode, {d2_kolommen} from ({d2}) group by all)
-                select * from d1 left join d2 using (regiotype, regiocode, periode)
+                km as (select regiotype, regiocode, periode, {km_kolommen} from ({km}) group by all)
+                select * from d1 left join km using (regiotype, regiocode, periode)
             """
         return con.execute(query + " order by regiotype desc, periodesoort, periode, regiocode").df()
 
 
 def run_sensitivity(config: Config, lookbacks: list[int], horizons: list[int] | None = None, intern: bool = False,
                     uit: Path | None = None, bewaar_builds: bool = False, progress=None) -> SensitivityResult:
-    """Build the definitions once per look-back (0 = unlimited; and, with `horizons`, D2 with those horizons)
+    """Build the definitions once per look-back (0 = unlimited; and, with `horizons`, D2, D3 and D4(b) with those
+    horizons)
     through the project's dbt models into a scratch folder, and write the comparison there."""
     from hermelding.publish import restrict
 
@@ -150,7 +155,8 @@ def run_sensitivity(config: Config, lookbacks: list[int], horizons: list[int] | 
             assert doel.resolve() != operator_db  # a scratch build never replaces the operator's
             parameters = dbt_vars(config) | {"lookback_maanden": lookback or None}
             if horizons and i == 0:
-                parameters["horizons_maanden"] = sorted(set(horizons))
+                for var in KM_DEFINITIES.values():
+                    parameters[var] = sorted(set(horizons))
             if progress:
                 progress(f"dbt build, look-back {label(lookback)}")
             try:
@@ -180,7 +186,7 @@ def run_sensitivity(config: Config, lookbacks: list[int], horizons: list[int] | 
     info = folder / "gevoeligheid.json"
     info.write_text(json.dumps({
         "tijd": datetime.now(UTC).isoformat(timespec="seconds"), "lookback_maanden": lookbacks,
-        "horizons_maanden_d2": sorted(set(horizons)) if horizons else None,
+        "horizons_maanden": {d: sorted(set(horizons)) for d in KM_DEFINITIES} if horizons else None,
         "mart": "intern (exact)" if intern else "openbaar (disclosure-controlled)",
         "bron_warehouse": str(config.warehouse), "overige_parameters": dbt_vars(config),
         "builds_bewaard": bewaar_builds}, indent=1), encoding="utf-8")

@@ -30,6 +30,10 @@ class PipelineBusy(RuntimeError):
     """Another run holds the pipeline lock."""
 
 
+class QualityFailure(RuntimeError):
+    """A data-quality failure (a failing dbt test or a critical expectation): final for this night, no retry."""
+
+
 class StaleBuild(RuntimeError):
     """The build database was not built from the current state (deliveries, code, parameters)."""
 
@@ -68,7 +72,10 @@ def _acquire(config: Config):
             f"Another hermelding run is busy ({_owner(path)}); this run did nothing. It waited "
             f"{config.lock_wachttijd_seconden} s (lock_wachttijd_seconden). If no run is active, the lock file "
             f"{path} is stale only if its process is gone; the lock frees itself when that process ends.") from None
+    from hermelding.publish import close_private_folders
+
     try:
+        close_private_folders(config)  # every command that writes data holds this lock
         owner_file.write_text(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}",
                               encoding="utf-8")
         yield

@@ -125,6 +125,68 @@ def test_kaplan_meier_matches_lifelines(gebouwd):
     assert gecontroleerd > 40
 
 
+
+def test_kaplan_meier_curve_is_the_step_function_lifelines_gives(gebouwd):
+    """herhaling_curve: every time at which someone had the event or was censored, with lifelines' numbers at
+    risk, events, censorings, survival and interval; herhaling_curve_maand reads it at every whole month."""
+    _, db, _ = gebouwd
+    subjecten = query(db, "select * from intermediate.int_herhaalde_melding union all "
+                          "select * from intermediate.int_recidive_pleger")
+    curve = query(db, "select * from marts.herhaling_curve where regiotype = 'vt_regio' "
+                      "and definitie_id <> 'intergenerationeel'")
+    maand = query(db, "select * from marts.herhaling_curve_maand where regiotype = 'vt_regio'")
+    gecontroleerd = 0
+    for (definitie, periode), groep in curve.groupby(["definitie_id", "cohort_periode"]):
+        s = subjecten[(subjecten.definitie_id == definitie) & (subjecten.periode == periode)]
+        kmf = KaplanMeierFitter().fit(s.tijd_dagen, s.gebeurtenis)
+        tabel = kmf.event_table[kmf.event_table.removed > 0]
+        groep = groep.sort_values("tijd_dagen")
+        assert groep.tijd_dagen.tolist() == tabel.index.astype(int).tolist()
+        assert groep.aantal_at_risk.tolist() == tabel.at_risk.tolist()
+        assert groep.aantal_gebeurtenissen.tolist() == tabel.observed.tolist()
+        assert groep.aantal_gecensureerd.tolist() == tabel.censored.tolist()
+        verwacht = kmf.survival_function_.loc[tabel.index].iloc[:, 0].to_numpy()
+        assert np.allclose(groep.overleving, verwacht, atol=1e-9)
+        ci = kmf.confidence_interval_survival_function_.loc[tabel.index]
+        binnen = (verwacht > 0) & (verwacht < 1)
+        assert np.allclose(groep.cumulatief_pct_ci_onder[binnen], 100 * (1 - ci.iloc[:, 1].to_numpy()[binnen]), atol=1e-6)
+        assert np.allclose(groep.cumulatief_pct_ci_boven[binnen], 100 * (1 - ci.iloc[:, 0].to_numpy()[binnen]), atol=1e-6)
+        # the monthly curve: every month up to the longest horizon, the step function read at that day
+        m = maand[(maand.definitie_id == definitie) & (maand.cohort_periode == periode)].sort_values("horizon_maanden")
+        assert m.horizon_maanden.tolist() == list(range(1, 25))
+        assert np.allclose(m.cumulatief_pct, 100 * (1 - kmf.survival_function_at_times(m.horizon_dagen).to_numpy()),
+                           atol=1e-7)
+        assert m.aantal_at_risk.tolist() == [int((s.tijd_dagen >= d).sum()) for d in m.horizon_dagen]
+        gecontroleerd += 1
+    assert gecontroleerd >= 2 * 21
+
+
+def test_the_public_monthly_curve_is_protected_once_with_the_cohort_table(gebouwd):
+    """The public monthly curve repeats herhaling_cohort_openbaar's D2 and D3 cells at the configured horizons:
+    one statistic, published identically in both, and the attacker audit over every public table together finds
+    no pinned or under-protected cell and no ratio beyond the published counts."""
+    from hermelding import audit
+
+    cfg, db, _ = gebouwd
+    sleutel = ["definitie_id", "regiotype", "regiocode", "cohort_periode", "horizon_maanden"]
+    maand = query(db, "select * from openbaar.herhaling_curve_maand_openbaar")
+    cohort = query(db, "select * from openbaar.herhaling_cohort_openbaar where definitie_id <> 'intergenerationeel'")
+    samen = cohort.merge(maand, on=sleutel, how="left", suffixes=("", "_maand"), indicator=True)
+    assert len(samen) > 0 and (samen["_merge"] == "both").all()
+    for kolom in ("cohort_omvang", "aantal_gebeurtenissen", "aantal_at_risk", "cumulatief_pct", "cumulatief_pct_ci_onder"):
+        a, b = samen[kolom].astype(float), samen[f"{kolom}_maand"].astype(float)
+        assert ((a == b) | (a.isna() & b.isna())).all(), kolom
+    # a percentage only where the whole cohort has been followed that long and enough remain at risk
+    getoond = maand[maand.cumulatief_pct.notna()]
+    assert len(getoond) > 0 and getoond.publiceerbaar.astype(bool).all() and (getoond.aantal_at_risk >= 20).all()
+    assert (getoond.cumulatief_pct == (100 * getoond.aantal_gebeurtenissen / getoond.cohort_omvang).round(1)).all()
+    assert maand[~maand.volledige_followup.astype(bool)].cumulatief_pct.isna().all()
+    with audit._connect(cfg, db) as con:
+        cellen, verhoudingen, cijfers = audit.aanvalsaudit(con, int(cfg.afronding), int(cfg.minimum_telling))
+    assert (cellen["mart"] == "herhaling_curve_maand").any()
+    assert cijfers["vastgepind"] == 0 and cijfers["te_smal"] == 0 and cijfers["relaties_geschonden"] == 0
+    assert verhoudingen["afwijkend"].sum() == 0
+
 def test_rates_and_intervals_are_consistent(gebouwd):
     _, db, _ = gebouwd
     h = query(db, "select * from marts.hermelding_regio_periode where meldingen > 0")
@@ -379,6 +441,11 @@ def test_wilson_and_kaplan_meier_use_one_exact_z(gebouwd):
     breedte = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
     assert np.allclose(h.hermelding_pct_ci_onder, 100 * (midden - breedte), rtol=0, atol=1e-9)
     assert np.allclose(h.hermelding_pct_ci_boven, 100 * (midden + breedte), rtol=0, atol=1e-9)
+    # the Python side (public ratios, report) uses the same interval as the macro: one rule
+    from hermelding.statistiek import wilson
+
+    assert np.allclose(wilson(h.hermelding, h.meldingen, -1), h.hermelding_pct_ci_onder, rtol=0, atol=1e-9)
+    assert np.allclose(wilson(h.hermelding, h.meldingen, +1), h.hermelding_pct_ci_boven, rtol=0, atol=1e-9)
 
 
 def test_warm_up_periods_are_marked_and_their_percentages_not_published(gebouwd):

@@ -4,6 +4,7 @@ operator's state (warehouse, releases, catalogs, last-run summary, build databas
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pandas as pd
 from typer.testing import CliRunner
@@ -67,6 +68,19 @@ def test_a_sensitivity_run_compares_through_the_same_models_and_leaves_the_opera
     onvolledig = onvolledig.merge(vergelijking, left_on=["regiotype", "regiocode", "cohort_periode"],
                                   right_on=["regiotype", "regiocode", "periode"])
     assert len(onvolledig) and onvolledig.herhaalde_melding_pct_12_mnd.isna().all()
+    # --horizons reaches D3 and D4(b) too: at 12 months (a configured horizon of both) the release's figures
+    for definitie in ("recidive_pleger", "intergenerationeel"):
+        kolom = f"{definitie}_pct_12_mnd"
+        d = cohort[(cohort.definitie_id == definitie) & (cohort.horizon_maanden == 12) & cohort.volledige_followup
+                   & cohort.cumulatief_pct.notna()]
+        d = d.merge(vergelijking, left_on=["regiotype", "regiocode", "cohort_periode"],
+                    right_on=["regiotype", "regiocode", "periode"])
+        assert kolom in vergelijking, definitie
+        if definitie == "recidive_pleger":  # D4(b)'s public 12-month percentages are all withheld on the demo
+            assert len(d) and d[kolom].notna().any()
+        assert ((d.cumulatief_pct - d[kolom]).abs().fillna(0) < 1e-9).all(), definitie
+    info = json.loads((map_ / "gevoeligheid.json").read_text())
+    assert info["horizons_maanden"] == {d: [12] for d in ("herhaalde_melding", "recidive_pleger", "intergenerationeel")}
     assert oct(map_.stat().st_mode & 0o777) == "0o700"  # per-melding work: the owner (and intern_groep) only
 
 

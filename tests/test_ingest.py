@@ -620,7 +620,8 @@ def test_date_shaped_and_other_numbers_are_not_mistaken_for_bsn(schone_set, conf
 
 
 @pytest.mark.parametrize("kolom", ["geboorte_datum", "post_code", "Burger Service Nummer", "huis_nr", "bsn_nummer",
-                                   "naam", "Naam ouder", "telefoon_nr", "e_mail_adres", "roepnaam"])
+                                   "naam", "Naam ouder", "telefoon_nr", "e_mail_adres", "roepnaam", "geb_datum",
+                                   "GebDat", "initialen", "date_of_birth"])
 def test_identifier_like_column_names_are_matched_by_their_words(schone_set, config, kolom):
     map_ = _eerste_levering(config, schone_set)
     b = lees(map_, "betrokkenen")

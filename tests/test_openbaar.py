@@ -5,6 +5,8 @@ its quarters; the unpublished residual class making 'meldingen >= the shown clas
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -105,7 +107,7 @@ def aanval(mart: pd.DataFrame, pub: pd.DataFrame, gemeenten: list[str]) -> pd.Da
 
 
 def wilson(x, n, teken):
-    z = 1.96
+    z = NormalDist().inv_cdf(0.975)  # the exact quantile, as the dbt macro z_95
     return 100 * ((x + z * z / 2) / (n + z * z) + teken * z * np.sqrt(x * (n - x) / n + z * z / 4) / (n + z * z))
 
 
@@ -226,3 +228,24 @@ def test_the_same_counts_in_another_row_order_give_the_same_public_table():
         geschud = mart.sample(frac=1, random_state=volgorde).reset_index(drop=True)
         daarna = openbaar(geschud, SPEC, regio_ouder=ouders).sort_values(sleutel).reset_index(drop=True)
         pd.testing.assert_frame_equal(eerst, daarna)
+
+
+def test_a_statistic_repeated_in_two_tables_must_be_published_identically():
+    """herhaling_curve_maand repeats herhaling_cohort's cells (Specificatie.cellen_van): for the attacker they are
+    one cell, and a count shown in one table and suppressed in the other is refused, not silently 'protected'."""
+    import pytest
+
+    from hermelding.attack import bouw_model
+
+    rij = {"definitie_id": "herhaalde_melding", "regiotype": "vt_regio", "regiocode": "VT02",
+           "cohort_periode": "2021JJ00", "horizon_maanden": 12, "cohort_omvang": 100.0,
+           "aantal_gebeurtenissen": 30.0, "aantal_at_risk": 70.0, "uitgesloten_onbekend_geboortejaar": np.nan}
+    cohort = pd.DataFrame([rij])
+    maand = pd.DataFrame([rij, {**rij, "horizon_maanden": 11, "aantal_gebeurtenissen": 25.0, "aantal_at_risk": 75.0}])
+    tabellen = {"herhaling_cohort": (cohort, SPECIFICATIES["herhaling_cohort"]),
+                "herhaling_curve_maand": (maand, SPECIFICATIES["herhaling_curve_maand"])}
+    model = bouw_model(tabellen, None)
+    assert len(model.cellen) == len(bouw_model({"m": tabellen["herhaling_curve_maand"]}, None).cellen)
+    onderdrukt = maand.assign(aantal_gebeurtenissen=[np.nan, 25.0])
+    with pytest.raises(ValueError, match="different values"):
+        bouw_model({**tabellen, "herhaling_curve_maand": (onderdrukt, SPECIFICATIES["herhaling_curve_maand"])}, None)

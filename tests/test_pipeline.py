@@ -70,14 +70,18 @@ def test_new_delivery_is_published_as_a_new_release(omgeving, schone_set):
     assert [v["map"] for v in tweede.leveringen if v["uitkomst"] == "geladen"] == ["VT02_2024HJ01"]
 
 
-def test_gate_failure_exits_1_and_keeps_the_previous_release(omgeving, monkeypatch, tmp_path):
+def test_gate_failure_exits_1_and_keeps_the_previous_release(omgeving, monkeypatch, tmp_path, capfd):
     cfg = omgeving
     eerste = flows.nachtelijke_run()
     suite_met_extra(monkeypatch, tmp_path, "audit_onthulling", {
         "type": "expect_table_row_count_to_be_between", "severity": "critical", "kwargs": {"max_value": 0}})
+    capfd.readouterr()
     uitkomst = runner.invoke(app, ["draai", "--forceer", "--stil"])
     assert uitkomst.exit_code == 1, uitkomst.output
-    assert "NOT PUBLISHED" in uitkomst.output and "audit_onthulling" in uitkomst.output
+    assert uitkomst.output.count("NOT PUBLISHED") == 1 and "audit_onthulling" in uitkomst.output
+    # a refusal is an outcome, not a crash: no traceback from the flow engine, no solver banner (cron mails it)
+    buiten = capfd.readouterr()
+    assert "Traceback" not in buiten.err and "Running HiGHS" not in buiten.out + buiten.err
     assert pub.current_release(cfg) == eerste.release_id
     assert json.loads(last_run_path(cfg).read_text())["status"] == "geweigerd"
 
@@ -100,6 +104,20 @@ def test_a_second_run_is_refused_while_one_is_busy(omgeving, commando):
     assert uitkomst.exit_code == 3
     assert "busy" in uitkomst.output and "did nothing" in uitkomst.output
     assert pub.current_release(omgeving) is None
+
+
+def test_a_refused_run_is_decided_before_solvers_or_the_flow_engine_are_imported(omgeving):
+    """A run refused by the lock answers at once: it must not import the audit's solvers or Prefect first."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from typer.testing import CliRunner; from hermelding.cli import app; "
+            "r = CliRunner().invoke(app, ['draai', '--stil']); "
+            "print(r.exit_code, 'scipy' in sys.modules, 'prefect' in sys.modules)")
+    with pipeline_lock(omgeving):
+        uit = subprocess.run([sys.executable, "-c", code], env=os.environ, capture_output=True, text=True, check=True)
+    assert uit.stdout.split()[-3:] == ["3", "False", "False"], uit.stdout + uit.stderr
 
 
 def test_a_second_run_waits_for_the_lock_when_configured(omgeving):

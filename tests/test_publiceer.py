@@ -68,10 +68,56 @@ def test_release_has_a_parquet_file_per_mart_and_a_complete_release_json(project
     intern = {p.stem for p in (release.pad / "intern").glob("*.parquet")}
     assert {"hermelding_regio_periode_openbaar", "herhaling_cohort_openbaar", "dim_gemeente"} <= openbaar
     assert {"hermelding_regio_periode", "melding_classificatie"} <= intern and not openbaar & intern
-    for mart in info["marts"].values():
+    for mart in pub.read_release(cfg, release.release_id).info["marts"].values():  # with the internal figures
         with duckdb.connect() as con:
             assert con.execute(f"select count(*) from '{release.pad / mart['bestand']}'").fetchone()[0] == mart["rijen"]
 
+
+def test_release_json_is_public_and_holds_no_exact_internal_figure(project):
+    """release.json is world-readable (readers need it); exact rows per delivery give a region's exact totals and
+    internal row counts the exact number of meldingen, so they live in intern/release.json (owner only)."""
+    cfg, db, samenvatting = project
+    release = pub.publish_build(cfg, db, samenvatting)
+    info = json.loads((release.pad / "release.json").read_text())
+    assert all("rijen" not in m for m in info["marts"].values() if m["map"] == "intern")
+    assert all(set(i) == {"levering_id", "regio", "periode", "inhoud_sha256", "quarantaine_pct"} for i in info["invoer"])
+    assert info["validatie"] == {"geslaagd": True}
+    exact = release.pad / "intern" / "release.json"
+    assert oct(exact.stat().st_mode & 0o777) == "0o600"
+    volledig = pub.read_release(cfg, release.release_id).info
+    assert volledig["validatie"] == json.loads(json.dumps(samenvatting, default=str))
+    assert all(i["rijen_geladen"] > 0 for i in volledig["invoer"])
+    # a freeze writes the public description back without the internal figures
+    pub._mark_approved(cfg, release.release_id)
+    assert json.loads((release.pad / "release.json").read_text())["validatie"] == {"geslaagd": True}
+
+
+def test_every_release_carries_the_dbt_docs_site_without_writing_the_build_database(project):
+    """documentatie/index.html: dbt's static site (models, lineage with the report and notebooks as exposures),
+    generated from a copy: the build database and dbt_project/target stay byte-identical; a second release of the
+    same build reuses the site."""
+    import hashlib
+
+    from hermelding.build import docs_site
+
+    cfg, db, samenvatting = project
+    manifest = cfg.dbt_project_dir / "target" / "manifest.json"
+
+    def afdruk():
+        return hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns, manifest.read_bytes()
+
+    voor = afdruk()
+    release = pub.publish_build(cfg, db, samenvatting)
+    assert afdruk() == voor
+    info = json.loads((release.pad / "release.json").read_text())
+    site = release.pad / info["documentatie_site"]
+    html = site.read_text(encoding="utf-8")
+    for naam in ("herhaling_curve_maand_openbaar", "kwartaalrapport", "notebook_overleving_d2_d3"):
+        assert naam in html, naam
+    assert "<script src=\"http" not in html and "<link href=\"http" not in html  # opens offline
+    tweede = pub.publish_build(cfg, db, samenvatting)
+    assert (tweede.pad / info["documentatie_site"]).read_bytes() == site.read_bytes()
+    assert docs_site(cfg, db).stat().st_mtime_ns == docs_site(cfg, db).stat().st_mtime_ns
 
 def test_catalog_shows_the_current_release_with_dbt_docs_as_comments(project):
     cfg, db, samenvatting = project
@@ -405,3 +451,34 @@ def test_audit_refuses_a_public_release_that_is_mostly_suppressed(gebouwd):
     cfg, db, _ = gebouwd
     uitslag = audit(cfg.with_overrides(max_aandeel_onderdrukt=0.01), db)
     assert not uitslag.geslaagd and any("audit_omvang" in k for k in uitslag.kritiek)
+
+
+def test_private_folders_are_closed_to_other_users_when_a_command_takes_the_lock(config):
+    """Deliveries, ground truth, warehouse and build (with its Data Docs) hold per-melding data: no other user
+    may enter them; the owner's and group's bits are the administrator's (a supplier's upload group)."""
+    from hermelding.state import pipeline_lock
+
+    for pad in (config.raw_dir, config.grondwaarheid_dir, config.build_dir):
+        pad.mkdir(parents=True, exist_ok=True)
+        pad.chmod(0o775)
+    assert set(pub.too_open(config)) >= {config.raw_dir, config.grondwaarheid_dir, config.build_dir}
+    with pipeline_lock(config):
+        pass
+    assert pub.too_open(config) == []
+    assert oct(config.raw_dir.stat().st_mode & 0o777) == "0o770"
+    assert oct(config.warehouse.parent.stat().st_mode & 0o007) == "0o0"
+
+
+def test_a_warehouse_beside_the_releases_is_closed_file_by_file(config, tmp_path):
+    """warehouse = <folder>/warehouse.duckdb with the releases in <folder>/marts: the folder must stay open to
+    readers, so the warehouse file itself is closed."""
+    import duckdb as db_
+
+    cfg = config.with_overrides(warehouse=str(tmp_path / "warehouse.duckdb"), marts_dir=str(tmp_path / "marts"))
+    db_.connect(str(cfg.warehouse)).close()
+    cfg.warehouse.chmod(0o644)
+    tmp_path.chmod(0o755)
+    assert cfg.warehouse in pub.too_open(cfg)
+    pub.close_private_folders(cfg)
+    assert oct(tmp_path.stat().st_mode & 0o777) == "0o755"
+    assert oct(cfg.warehouse.stat().st_mode & 0o777) == "0o640"

@@ -24,7 +24,7 @@ from tests.conftest import REPO, kopieer_leveringen, kopieer_marts, project_conf
 
 KWARTAAL = "2025KW03"
 SHEETS = {"Samenvatting", "D1 Hermelding", "D1 Trechter", "D2 Herhaalde melding", "D3 Recidive pleger",
-          "D4a Intergenerationeel", "D4b Intergen. cohort", "Definities", "Datakwaliteit"}
+          "D4a Intergenerationeel", "D4b Intergen. cohort", "Definities", "Definities naast elkaar", "Datakwaliteit"}
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +94,41 @@ def test_excel_has_a_sheet_per_indicator_numbers_as_numbers_and_dots_where_suppr
     assert any(r["Cumulatief %"] == ONDERDRUKT for r in cohort)
     assert all(isinstance(r["Cumulatief %"], int | float) for r in cohort if r["Cumulatief %"] != ONDERDRUKT)
     kwaliteit = _rows(wb["Datakwaliteit"])
-    assert all(isinstance(r["Rijen geladen"], int) and r["Rijen geladen"] > 0 for r in kwaliteit)
+    # per delivery its quarantined share as a number; exact row counts would give the region's exact totals
+    assert kwaliteit and all(isinstance(r["Rijen in quarantaine (%)"], int | float) for r in kwaliteit)
+    assert not any("geladen" in k for k in kwaliteit[0])
     definities = {r["Definitie"] for r in _rows(wb["Definities"])}
     assert {"eerdere_betrokkenheid", "herhaalde_melding", "recidive_pleger", "intergenerationeel"} <= definities
 
+
+
+def test_the_definitions_side_by_side_are_the_published_figures_of_one_region_and_year(rapport):
+    """Issue 12, section 5: D1 (CBS), D2 at 12 and 24 months and D3 for the same region and year, each with one
+    Dutch sentence, equal to the public marts; a line the release does not publish is '.' with its reason."""
+    cfg, res = rapport
+    rijen = _rows(load_workbook(res.excel)["Definities naast elkaar"])
+    assert len({r["Periode"] for r in rijen}) == 1
+    jaar = rijen[0]["Periode"]
+    # the latest year whose D2 cohort has been followed for 24 months (data end 2025-12-31), not after the quarter
+    assert jaar == "2023JJ00"
+    d1 = _public(cfg, "select hermelding_pct from hermelding_regio_periode_openbaar where regiocode = 'VT02' "
+                      "and periode = ?", [jaar]).hermelding_pct.iloc[0]
+    cohort = _public(cfg, "select definitie_id, horizon_maanden, cumulatief_pct from herhaling_cohort_openbaar "
+                          "where regiocode = 'VT02' and cohort_periode = ?", [jaar])
+    verwacht = {rijen[0]["Definitie"]: d1}
+    for r in cohort.itertuples():
+        if r.definitie_id == "herhaalde_melding" and r.horizon_maanden in (12, 24):
+            verwacht[f"Herhaalde melding na afsluiting (D2), {r.horizon_maanden} maanden"] = r.cumulatief_pct
+        elif r.definitie_id == "recidive_pleger":
+            verwacht[f"Recidive pleger (D3), {r.horizon_maanden} maanden"] = r.cumulatief_pct
+    gevonden = {r["Definitie"]: r["Percentage"] for r in rijen if r["Percentage"] != ONDERDRUKT}
+    assert gevonden.keys() == verwacht.keys()
+    for naam, pct in verwacht.items():
+        assert gevonden[naam] == pytest.approx(pct), naam
+    assert all(r["Wat telt"] and r["Wat telt"].endswith(".") for r in rijen)  # one sentence each
+    assert all(r["Toelichting"] for r in rijen if r["Percentage"] == ONDERDRUKT)
+    html = res.html.read_text(encoding="utf-8")
+    assert "de definities naast elkaar" in html and getal(d1, 1) in html
 
 def test_funnel_limits_surround_the_regional_percentage(rapport):
     _cfg, res = rapport

@@ -34,3 +34,8 @@
 {% macro afgerond(telling) -%}
     ({{ var('afronding') }} * floor({{ telling }} / {{ var('afronding') }} + 0.5))
 {%- endmacro %}
+
+{# Every whole month from 1 to the longest of a list of horizons (months): the monthly Kaplan-Meier grid. #}
+{% macro maanden_tot_langste(horizons) -%}
+    {{ return(range(1, (horizons | max) + 1) | list) }}
+{%- endmacro %}

@@ -5,6 +5,7 @@
         'uitgesloten_onbekend_geboortejaar'],
     'herhaling_cohort_openbaar': ['cohort_omvang', 'aantal_gebeurtenissen', 'aantal_at_risk',
         'uitgesloten_onbekend_geboortejaar'],
+    'herhaling_curve_maand_openbaar': ['cohort_omvang', 'aantal_gebeurtenissen', 'aantal_at_risk'],
 } %}
 {% for mart, kolommen in marts.items() %}
 {% for kolom in kolommen %}
