@@ -122,7 +122,11 @@ def aanvalsaudit(con, afronding: int, minimum: int) -> tuple[pd.DataFrame, pd.Da
     getoond = model.cellen["waarde"].to_numpy(dtype=float)
     primair = afronding * np.floor(waarheid / afronding + 0.5) < minimum
     doelen = np.flatnonzero(np.isnan(getoond) & ~np.isnan(waarheid))
-    iv = attack.intervallen(model, getoond, afronding // 2, doelen, eis=np.where(primair[doelen], minimum, 1))
+    blok = attack._blokken(model)
+    # a block too large for one LP is checked per HiTaS subtable, with the other shown cells fixed at their true
+    # value: a restriction of the attacker's LP, so a cell found protected is protected (docs/openbaarmaking.md)
+    iv = attack.intervallen(model, getoond, afronding // 2, doelen, eis=np.where(primair[doelen], minimum, 1),
+                            anker=waarheid)
     oordeel = attack.beoordeel(iv, primair[doelen], minimum).merge(model.cellen[["cel", "mart", "kolom"]], on="cel")
     # the model itself: the true value lies in every exactly computed interval (a range proved by two joint
     # LPs is only part of the interval), and every relation holds on the exact counts
@@ -148,6 +152,8 @@ def aanvalsaudit(con, afronding: int, minimum: int) -> tuple[pd.DataFrame, pd.Da
         "verhoudingen_gecontroleerd": int(sum(v["waarden"] for v in verhoudingen if v["mart"] != "*")),
         "verhoudingen_afwijkend": int(sum(v["afwijkend"] for v in verhoudingen if v["mart"] != "*")),
         "relaties_geschonden": geschonden,
+        # cells whose verdict comes from the per-subtable check of a large block (an inner interval)
+        "per_deeltabel": int((np.bincount(blok)[blok[doelen]] > attack.MAX_CELLEN_LP).sum()),
         "seconden": round(time.perf_counter() - begin, 1),
     }
     return cellen, pd.DataFrame(verhoudingen), cijfers
@@ -173,7 +179,15 @@ def audit(config: Config, build_db: Path, vorige_release: Path | None = None) ->
 
     with _connect(config, build_db) as con:
         frames = _frames(con, config, vorige_release)
-        onthulling, verhoudingen, cijfers = aanvalsaudit(con, int(config.afronding), int(config.minimum_telling))
+        try:
+            onthulling, verhoudingen, cijfers = aanvalsaudit(con, int(config.afronding), int(config.minimum_telling))
+        except attack.AttackerLPError as exc:
+            # what cannot be verified is not published
+            log.error("Attacker audit: %s", exc)
+            resultaat = AuditResult(kritiek=[f"audit_onthulling: {exc}"], suites={"audit_onthulling": False},
+                                    onthulling={"onbeslist": str(exc)})
+            (config.build_dir / "audit.json").write_text(json.dumps(resultaat.summary(), indent=1), encoding="utf-8")
+            return resultaat
     frames["audit_onthulling"] = onthulling
     frames["audit_verhoudingen"] = verhoudingen
     log.info("Attacker audit: %s suppressed cells checked, %s pinned, %s under-protected, narrowest %s (%ss).",

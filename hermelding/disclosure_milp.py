@@ -28,12 +28,17 @@ optimum), the cut takes every shown cell sharing a relation with the failing cel
 verified once more: the engine never fails a build where a safe suppression exists. The report gives HiGHS' bound for round 1
 (`optimum_ondergrens`: no choice meeting round 1's constraints hides less) next to the final objective.
 
-Fallback: a block with more than `MAX_CELLEN_MILP` cells, or one where HiGHS finds no feasible solution
-within `TIJDSLIMIET_SECONDEN`, is protected by the greedy heuristic (suppress the smallest other cell of
+Large blocks: at national scale (342 municipalities x 25 regions) each year of D1 is one block of 23,184 cells
+(all linked through the national total). A block with more than `attack.MAX_CELLEN_LP` cells is decomposed as tau-Argus' HiTaS (`_hitas`): the subtable of the
+total and the regions first, then each region with its municipalities, the cells decided above kept as
+decided (backtracking when a lower subtable needs a shown one); the whole block is then verified and cut as
+above, with the attacker's check per subtable (hermelding/attack.py `intervallen`, a restriction of the full
+LP, so sound).
+
+Fallback: a block where HiGHS finds no feasible solution within `TIJDSLIMIET_SECONDEN` (or a large block
+without region hierarchy) is protected by the greedy heuristic (suppress the smallest other cell of
 every relation with exactly one suppressed cell until none is left) and then verified and cut the same way.
-HiGHS gets the greedy choice as a starting point where it is feasible. National scale (342 municipalities x 25
-regions) makes D1 one block of ~160,000 cells; the intended decomposition (as tau-Argus' HiTaS: the table of
-regions and total first, then each region's municipalities with the region cells fixed) is not built yet.
+HiGHS gets the greedy choice as a starting point where it is feasible.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ log = logging.getLogger(__name__)
 TIJDSLIMIET_SECONDEN = 20.0  # per block and round
 MAX_CELLEN_MILP = 60_000  # larger blocks: greedy heuristic (see docs/openbaarmaking.md)
 MAX_RONDES = 25  # verify-and-cut rounds
+MAX_TERUGKOPPELINGEN = 3  # HiTaS: times the upper levels are redone for cells a lower subtable needs
 
 
 @dataclass
@@ -170,27 +176,72 @@ def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np
     return np.asarray(h.getSolution().col_value) > 0.5, float(info.mip_dual_bound)
 
 
+def _hitas(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, delen, afronding: int, minimum: int,
+           methoden: dict[str, int]) -> np.ndarray:
+    """Secondary suppression of one large block by HiTaS (as tau-Argus): the subtables top-down (the total
+    with the regions, then each region with its municipalities), each protected on its own with the cells an
+    upper subtable decided kept as decided: suppressed stays suppressed, and a shown one costs so much that it
+    is only suppressed when the subtable cannot be protected otherwise. If that happens, the cell is marked
+    suppressed and the upper levels are done again (backtracking). The result is verified afterwards on the
+    whole block (`kies_onderdrukking`)."""
+    verplicht = np.zeros(len(waarde), dtype=bool)
+    for poging in range(1, MAX_TERUGKOPPELINGEN + 2):
+        onderdrukt = primair | verplicht
+        beslist = np.zeros(len(waarde), dtype=bool)
+        omhoog = np.zeros(len(waarde), dtype=bool)
+        for _ouder, s, _ouder_cellen in delen:
+            getoond_vast = beslist[s] & ~onderdrukt[s]
+            kosten = waarde[s] + 1.0
+            kosten = np.where(getoond_vast, kosten + kosten.sum() + 1.0, kosten)
+            keuze, _ = kies_onderdrukking(attack.deelmodel(model, s), waarde[s], primair[s], afronding, minimum,
+                                          verplicht=onderdrukt[s], kosten=kosten, hitas=False)
+            omhoog[s[keuze & getoond_vast]] = True
+            onderdrukt[s] |= keuze
+            beslist[s] = True
+        methoden["HiTaS (deeltabellen)"] = methoden.get("HiTaS (deeltabellen)", 0) + len(delen)
+        if not omhoog.any():
+            return onderdrukt
+        if poging > MAX_TERUGKOPPELINGEN:
+            log.warning("Disclosure HiTaS: %s decided cell(s) still needed by a lower subtable after %s rounds; "
+                        "kept suppressed, verified on the whole block.", int(omhoog.sum()), poging - 1)
+            return onderdrukt
+        methoden["HiTaS (terugkoppeling)"] = methoden.get("HiTaS (terugkoppeling)", 0) + 1
+        log.info("Disclosure HiTaS: %s cell(s) of an upper subtable needed by a lower one; upper levels again.",
+                 int(omhoog.sum()))
+        verplicht |= omhoog
+    return onderdrukt
+
+
 def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afronding: int,
-                       minimum: int) -> tuple[np.ndarray, Verslag]:
-    """Suppressed cells (primary and secondary) for the model's cells, and a report."""
+                       minimum: int, verplicht: np.ndarray | None = None, kosten: np.ndarray | None = None,
+                       hitas: bool = True) -> tuple[np.ndarray, Verslag]:
+    """Suppressed cells (primary and secondary) for the model's cells, and a report. `verplicht`: cells that
+    must be suppressed besides the primary ones; `kosten`: the objective per cell (default value + 1);
+    `hitas`: decompose a block larger than `attack.MAX_CELLEN_LP` along the region hierarchy."""
     waarde = np.asarray(waarde, dtype=float)
     primair = np.asarray(primair, dtype=bool)
     n = len(waarde)
     verslag = Verslag(cellen=n, primair=int(primair.sum()), waarde_primair=float(waarde[primair].sum()))
-    onderdrukt = primair.copy()
-    if not primair.any():
+    vast = primair | (np.asarray(verplicht, dtype=bool) if verplicht is not None else False)
+    onderdrukt = vast.copy()
+    if not vast.any():
         return onderdrukt, verslag
     afgerond = afronding * np.floor(waarde / afronding + 0.5)
     blok = attack._blokken(model)
-    kosten = waarde + 1.0
+    kosten = waarde + 1.0 if kosten is None else np.asarray(kosten, dtype=float)
     enkel = _enkel_rijen(model.gelijk)
     cap, cap_onder = _capaciteit_rijen(model, waarde, primair, afronding, minimum)
     ondergrens = 0.0
     methoden: dict[str, int] = {}
     # round 1: the optimisation over each block; verified with the attacker's LP
-    start = greedy(model.gelijk, waarde, primair)
-    for b in np.unique(blok[primair]):
+    start = greedy(model.gelijk, waarde, vast)
+    for b in np.unique(blok[vast]):
         kol = np.flatnonzero(blok == b)
+        delen = attack.deeltabellen(model, kol) if hitas and len(kol) > attack.MAX_CELLEN_LP else None
+        if delen is not None:
+            onderdrukt[kol] = _hitas(model, waarde, primair, delen, afronding, minimum, methoden)[kol]
+            methoden["HiTaS"] = methoden.get("HiTaS", 0) + 1
+            continue
         if len(kol) > MAX_CELLEN_MILP:
             onderdrukt[kol] = start[kol]
             methoden["heuristiek (blok te groot)"] = methoden.get("heuristiek (blok te groot)", 0) + 1
@@ -198,7 +249,7 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
         rijen = sparse.vstack([enkel[:, kol], cap[:, kol]]).tocsr()
         onder = np.concatenate([np.zeros(enkel.shape[0]), cap_onder])
         bruikbaar = rijen.getnnz(axis=1) > 0
-        oplossing, grens = _los_op(kosten[kol], primair[kol], rijen[bruikbaar], onder[bruikbaar], start[kol])
+        oplossing, grens = _los_op(kosten[kol], vast[kol], rijen[bruikbaar], onder[bruikbaar], start[kol])
         if oplossing is None:
             onderdrukt[kol] = start[kol]
             methoden["heuristiek (tijdslimiet)"] = methoden.get("heuristiek (tijdslimiet)", 0) + 1
@@ -217,7 +268,7 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
         verslag.rondes = ronde
         getoond = np.where(onderdrukt, np.nan, afgerond)
         iv = attack.intervallen(model, getoond, afronding // 2, te_controleren,
-                                eis=np.where(primair[te_controleren], minimum, 1), bindend=True)
+                                eis=np.where(primair[te_controleren], minimum, 1), bindend=True, anker=waarde)
         oordeel = attack.beoordeel(iv, primair[te_controleren], minimum)
         slecht = oordeel[oordeel["vastgepind"] | oordeel["te_smal"]]
         fout = slecht["cel"].to_numpy()

@@ -143,13 +143,17 @@ def summary_markdown(result: RunResult, config: Config, kern) -> str:
         a = result.audit
         regels += ["## Kwaliteitspoort", "", "geslaagd" if a["geslaagd"] else "**GEWEIGERD** — niets gepubliceerd", ""]
         regels += [f"- kritiek: {k}" for k in a["kritiek"]] + [f"- waarschuwing: {w}" for w in a["waarschuwingen"]]
-        if a.get("onthulling"):
+        if a.get("onthulling", {}).get("onbeslist"):
+            regels += ["", f"Aanvalsaudit niet uitgevoerd: {a['onthulling']['onbeslist']}"]
+        elif a.get("onthulling"):
             o = a["onthulling"]
             regels += ["", f"Aanvalsaudit (alle openbare tabellen samen): {o['cellen_gecontroleerd']} onderdrukte cellen "
                        f"gecontroleerd ({o['primair']} primair), {o['vastgepind']} vastgepind, {o['te_smal']} te smal "
                        f"beschermd; smalste interval {o['smalste_interval']}, van een primaire cel "
                        f"{o['smalste_interval_primair']}; {o['verhoudingen_afwijkend']} van "
-                       f"{o['verhoudingen_gecontroleerd']} verhoudingen niet uit de gepubliceerde tellingen."]
+                       f"{o['verhoudingen_gecontroleerd']} verhoudingen niet uit de gepubliceerde tellingen"
+                       + (f"; {o['per_deeltabel']} cellen per deeltabel gecontroleerd (binneninterval)"
+                          if o.get("per_deeltabel") else "") + "."]
         if result.data_docs:
             regels += ["", f"Details: Data Docs {result.data_docs}"]
         regels.append("")
