@@ -11,7 +11,8 @@ data:
   published ones), a region and its municipalities, a period and its sub-periods, and a statistic repeated
   in several rows (the cohort size at every horizon) is one value;
 - inequalities that hold by definition: a numerator is at most its denominator, Kaplan-Meier events do not
-  decrease and the members still at risk do not increase with the horizon.
+  decrease with the horizon, and a count of persons by their first appearance in a period (`personen`: cohorts
+  of D3 and D4, the adults of D4a) lies between its first sub-period's count and the sum of its sub-periods'.
 
 For every suppressed cell the feasible interval [min, max] of its true value is computed over all of that
 (one LP per bound, warm-started HiGHS on a sparse model, per connected block of cells). A release is safe
@@ -145,6 +146,32 @@ def _kind_ouder(lang: pd.DataFrame, paren: pd.DataFrame, kolom: str, vast: list[
     ], ignore_index=True)
 
 
+def _personen_periode(lang: pd.DataFrame, per: str, vast: list[str], soort: str) -> list[pd.DataFrame]:
+    """Relation rows (relatie, sleutel, coef), each meaning 'sum of coef x cell >= 0', for counts of persons by
+    their first appearance in a period: the period's count is at least its first sub-period's (whoever is in the
+    first half year is in the year with that same first appearance, so also in the same region and with the same
+    event or not) and at most the sum of its sub-periods' (a person of the year is in one of them, with the same
+    first appearance). `vast` are the key columns that must match besides the column."""
+    if lang.empty:
+        return []
+    paren = periode_ouders(lang[per])
+    kind = lang.merge(paren, left_on=per, right_on="kind")
+    ouder = lang[[*vast, "kolom", per, "sleutel"]].rename(columns={per: "ouder", "sleutel": "ouder_sleutel"})
+    kind = kind.merge(ouder.drop_duplicates(), on=[*vast, "kolom", "ouder"])
+    # the upper bound only where every sub-period is there (two half years, two quarters)
+    volledig = kind.groupby("ouder_sleutel")["sleutel"].transform("size") == 2
+    boven = kind[volledig]
+    relatie_boven = soort + "|som|" + boven["ouder_sleutel"]
+    eerste = kind[pd.to_numeric(kind["kind"].str[6:8]) % 2 == 1]  # HJ01 of a year, KW01 / KW03 of a half year
+    relatie_eerste = soort + "|eerste|" + eerste["sleutel"]
+    return [
+        pd.DataFrame({"relatie": relatie_boven, "sleutel": boven["sleutel"], "coef": 1.0}),
+        pd.DataFrame({"relatie": relatie_boven, "sleutel": boven["ouder_sleutel"], "coef": -1.0}),
+        pd.DataFrame({"relatie": relatie_eerste, "sleutel": eerste["ouder_sleutel"], "coef": 1.0}),
+        pd.DataFrame({"relatie": relatie_eerste, "sleutel": eerste["sleutel"], "coef": -1.0}),
+    ]
+
+
 def bouw_model(tabellen: dict[str, tuple[pd.DataFrame, object]], regio_ouder: pd.DataFrame | None) -> Model:
     """All public tables as one linked set. `tabellen`: mart -> (frame, Specificatie); the frame's count
     columns give the cells' values (public or exact: the structure is the same). `regio_ouder`: (kind,
@@ -196,6 +223,17 @@ def bouw_model(tabellen: dict[str, tuple[pd.DataFrame, object]], regio_ouder: pd
                 deel = deel[deel[kolom].isin(waarden)]
             vast = [k for k in sleutel if k != per] + ["kolom"]
             gelijk.append(_kind_ouder(deel, periode_ouders(deel[per]), per, vast, f"{mart}|per"))
+        # persons counted by their first appearance in a period: first sub-period <= period <= sum of sub-periods,
+        # on the rows without the additive period relation
+        if spec.personen:
+            deel = eigen[eigen["kolom"].isin(spec.personen)]
+            if spec.periodiek:
+                additief = pd.Series(True, index=deel.index)
+                for kolom, waarden in spec.periodiek_als.items():
+                    additief &= deel[kolom].isin(waarden)
+                deel = deel[~additief] if spec.periodiek_als else deel.iloc[0:0]
+            ongelijk += _personen_periode(deel, spec.periode_kolom, [k for k in sleutel if k != spec.periode_kolom],
+                                          f"{mart}|pers")
     _controleer_herhaald(lang)
     cellen = (lang.drop_duplicates("sleutel")[["sleutel", "mart", "kolom", "waarde"]].reset_index(drop=True))
     cellen["cel"] = np.arange(len(cellen))

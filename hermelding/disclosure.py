@@ -49,6 +49,11 @@ class Specificatie:
     periode_kolom: str = "periode"
     # the period relation holds only for rows where these columns have these values (disjoint cohorts)
     periodiek_als: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # count columns that count persons by their first appearance in the period (macro eerste_optreden_per_periode),
+    # on the rows where the period relation above does not hold (all rows when `periodiek` is false): a person in
+    # both half years is one person in the year, counted under the first one, so the first sub-period <= the
+    # period <= the sum of its sub-periods (hermelding/attack.py; also a half year and its quarters)
+    personen: tuple[str, ...] = ()
     # residual classes: in the total, never shown per cell (the row relation becomes total >= shown classes)
     residu: tuple[str, ...] = ()
     # columns this table never shows (published in another table, or not a function of public counts)
@@ -130,10 +135,15 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
 
 
 def _controleer_relaties(model, waarde: np.ndarray) -> None:
-    """Every equality relation of the specification must hold on the exact counts: a relation that does
-    not hold would make the protection (and the attacker audit) reason about a table that does not exist."""
-    rest = model.gelijk @ waarde
-    fout = np.flatnonzero(np.abs(rest) > 1e-9)
+    """Every relation of the specification must hold on the exact counts: a relation that does not hold would
+    make the protection (and the attacker audit) reason about a table that does not exist."""
+    fout = np.flatnonzero(np.abs(model.gelijk @ waarde) > 1e-9)
+    ongelijk = np.flatnonzero(model.ongelijk @ waarde < -1e-9)
+    if len(ongelijk):
+        raise ValueError(f"Disclosure: {len(ongelijk)} inequality relation(s) of the table specification do not "
+                         "hold on the exact counts (e.g. a count of persons in a year below that of its first half "
+                         "year, or above the sum of its half years). Fix the specification in hermelding/"
+                         "disclosure.py SPECIFICATIES (Specificatie.personen, monotoon) or the mart; nothing published.")
     if len(fout):
         raise ValueError(f"Disclosure: {len(fout)} additive relation(s) of the table specification do not hold on "
                          "the exact counts (e.g. a region that is not the sum of its municipalities). Fix the "
@@ -166,12 +176,18 @@ _HERHALING_COHORT = Specificatie(
     },
     voorwaarde={"cumulatief_pct": "volledige_followup", "cumulatief_pct_ci_onder": "volledige_followup",
                 "cumulatief_pct_ci_boven": "volledige_followup"},
-    # cohort periods: a closed casus (D2) lies in one half year; a person (D3, D4) may be in both
+    # cohort periods: a closed casus (D2) lies in one half year; a person (D3, D4) may be in both, and is then
+    # in the year's cohort with the first half year's start (and so with its event or not)
     periodiek=True, periode_kolom="cohort_periode", periodiek_als={"definitie_id": ("herhaalde_melding",)},
+    personen=("cohort_omvang", "aantal_gebeurtenissen"),
     vast_over={"cohort_omvang": ("horizon_maanden",)},
-    monotoon={"aantal_gebeurtenissen": ("horizon_maanden", 1), "aantal_at_risk": ("horizon_maanden", -1)},
-    # published once, in intergenerationeel_regio_periode; rol_onbekend_pct's counts are not public
-    niet_openbaar=("uitgesloten_onbekend_geboortejaar", "rol_onbekend_pct"),
+    monotoon={"aantal_gebeurtenissen": ("horizon_maanden", 1)},
+    # uitgesloten_onbekend_geboortejaar: published once, in intergenerationeel_regio_periode; rol_onbekend_pct's
+    # counts are not public. aantal_at_risk: with complete follow-up nobody is censored, so the number at risk
+    # is the cohort minus (about) the events: published, it would give away every suppressed event count, and a
+    # reader needs it for nothing the table shows (the percentage is events / cohort there). The minimum at
+    # risk for a public percentage is applied to the published counts (hermelding/comparability.py).
+    niet_openbaar=("aantal_at_risk", "uitgesloten_onbekend_geboortejaar", "rol_onbekend_pct"),
 )
 
 # The public marts and their additive structure (mart-specific; the engine above is generic).
@@ -199,7 +215,9 @@ SPECIFICATIES: dict[str, Specificatie] = {
             "eerder_als_minderjarige_pct_ci_onder": ("wilson_onder", "eerder_als_minderjarige", "volwassen_personen"),
             "eerder_als_minderjarige_pct_ci_boven": ("wilson_boven", "eerder_als_minderjarige", "volwassen_personen"),
         },
-        # persons per period: a person in both half years is one person in the year, so no period relation
+        # persons per period: a person in both half years is one person in the year, so no additive period
+        # relation, only the persons' inequalities
+        personen=("volwassen_personen", "eerder_als_minderjarige", "uitgesloten_onbekend_geboortejaar"),
     ),
     "herhaling_cohort": _HERHALING_COHORT,
     # the monthly Kaplan-Meier curve of D2 and D3 (herhaling_curve_maand): the cohort table's rules, one row per
