@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hermelding.disclosure import VLAG_NIET_OPENBAAR, VLAG_ONDERDRUKT
+from hermelding.disclosure import VLAG_NIET_OPENBAAR
 
 # mart -> (the boolean column that must be true, the percentage columns left empty otherwise)
 REGELS: dict[str, tuple[str, tuple[str, ...]]] = {
