@@ -492,9 +492,8 @@ def test_kaplan_meier_is_published_only_within_follow_up_and_with_enough_at_risk
     genoeg = openbaar.cohort_omvang - openbaar.aantal_gebeurtenissen >= 20
     assert (openbaar.publiceerbaar.astype(bool) == (volledig & getoond & genoeg.fillna(False))).all()
     verwacht = np.select([~volledig, ~getoond, ~genoeg.fillna(False)],
-                         ["followup_onvolledig", "aantal_onderdrukt", "te_weinig_at_risk"], None)
-    assert (openbaar.reden_niet_publiceerbaar.astype(object).where(openbaar.reden_niet_publiceerbaar.notna(), None)
-            == verwacht).all()
+                         ["followup_onvolledig", "aantal_onderdrukt", "te_weinig_at_risk"], "")
+    assert (openbaar.reden_niet_publiceerbaar.fillna("").to_numpy() == verwacht).all()
     assert (openbaar.reden_niet_publiceerbaar == "te_weinig_at_risk").any()
     # an empty percentage says why with a public flag only
     verborgen = openbaar[volledig & openbaar.cumulatief_pct.isna()]
