@@ -251,6 +251,47 @@ def bouw_model(tabellen: dict[str, tuple[pd.DataFrame, object]], regio_ouder: pd
     return Model(cellen=cellen, rijcellen=rijcellen, gelijk=matrix(gelijk), ongelijk=matrix(ongelijk))
 
 
+def met_bevroren(nu: Model, nu_exact: np.ndarray, oud: Model, oud_exact: pd.Series) -> tuple[Model, dict]:
+    """The current tables and the latest frozen release as one linked set (docs/openbaarmaking.md, 'Twee
+    releases samen'). A statistic whose exact value is the same in both (a closed period, a cohort with complete
+    follow-up) is one cell: what the frozen release showed of it, the attacker knows now, and the relations of
+    both releases hold on it. Every other cell of the frozen release is a cell of its own (its old value), with
+    the frozen release's relations. `nu`: the current model; `nu_exact`: its cells' exact values; `oud`: the model
+    of the frozen release's public tables (cells' values as published); `oud_exact`: its exact values by key.
+
+    Returns the combined model (its cells' `waarde`: the current model's, and for cells only in the frozen release
+    their published value) and per cell of it: `exact` (the exact value), `toen` (the value the frozen release
+    published; NaN when suppressed there or not in it) and `in_oud` (a cell of the frozen release)."""
+    oud_sleutel = oud.cellen["sleutel"]
+    exact_oud = oud_exact.reindex(oud_sleutel).to_numpy(dtype=float)
+    exact_nu = pd.Series(nu_exact, index=nu.cellen["sleutel"]).reindex(oud_sleutel).to_numpy(dtype=float)
+    zelfde = ~np.isnan(exact_oud) & (exact_nu == exact_oud)
+    n = len(nu.cellen)
+    nummer = pd.Series(nu.cellen["cel"].to_numpy(), index=nu.cellen["sleutel"])
+    alleen_oud = oud.cellen[~zelfde]
+    naar = np.empty(len(oud.cellen), dtype=np.int64)
+    naar[zelfde] = nummer.reindex(oud_sleutel[zelfde]).to_numpy()
+    naar[~zelfde] = n + np.arange(len(alleen_oud))
+    extra = alleen_oud.assign(sleutel="bevroren|" + alleen_oud["sleutel"], mart="bevroren|" + alleen_oud["mart"],
+                              cel=naar[~zelfde])
+    cellen = pd.concat([nu.cellen, extra], ignore_index=True)
+    totaal = len(cellen)
+    kaart = sparse.csr_matrix((np.ones(len(naar)), (np.arange(len(naar)), naar)), shape=(len(naar), totaal))
+
+    def samen(a: sparse.csr_matrix, b: sparse.csr_matrix) -> sparse.csr_matrix:
+        a = sparse.hstack([a, sparse.csr_matrix((a.shape[0], totaal - n))]).tocsr()
+        return sparse.vstack([a, (b @ kaart)]).tocsr()
+
+    model = Model(cellen=cellen, rijcellen=nu.rijcellen, gelijk=samen(nu.gelijk, oud.gelijk),
+                  ongelijk=samen(nu.ongelijk, oud.ongelijk))
+    exact = np.r_[np.asarray(nu_exact, dtype=float), exact_oud[~zelfde]]
+    toen = np.full(totaal, np.nan)
+    toen[naar] = oud.cellen["waarde"].to_numpy(dtype=float)
+    in_oud = np.zeros(totaal, dtype=bool)
+    in_oud[naar] = True
+    return model, {"exact": exact, "toen": toen, "in_oud": in_oud, "gelijk_gebleven": int(zelfde.sum())}
+
+
 def _controleer_herhaald(lang: pd.DataFrame) -> None:
     """A statistic that appears in several rows or tables (one cell) must have one value everywhere, shown or
     empty alike: a count shown in one table and suppressed in another is simply shown."""

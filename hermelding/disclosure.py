@@ -21,6 +21,7 @@ cells and sparse matrices, so no Python loop runs over rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -70,12 +71,17 @@ class Specificatie:
 
 
 def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimum: int = 10,
-             regio_ouder: pd.DataFrame | None = None, verslag: dict | None = None) -> pd.DataFrame:
+             regio_ouder: pd.DataFrame | None = None, verslag: dict | None = None,
+             bevroren: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
     """The public variant of a mart: counts rounded and protected as one linked set (secondary suppression
     by optimisation, hermelding/disclosure_milp.py), every ratio recomputed from the published counts
     (hermelding/attack.py `verhoudingen`), and one public flag value per empty cell (`VLAG_ONDERDRUKT`, or
     `VLAG_NIET_OPENBAAR` for what this table never publishes). The reason for a suppression stays internal:
-    pass a dict as `verslag` to receive the figures and the per-cell reasons."""
+    pass a dict as `verslag` to receive the figures and the per-cell reasons.
+
+    `bevroren`: the latest frozen release's (exact, public) frames of this table: the new table is protected
+    together with it, and a statistic unchanged since then keeps what that release did with it (suppressed stays
+    suppressed, shown stays shown: the attacker has it), hermelding/attack.py `met_bevroren`."""
     from hermelding import attack
     from hermelding.disclosure_milp import kies_onderdrukking
 
@@ -92,10 +98,19 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
     frame = frame.sort_values(list(spec.sleutel)).reset_index(drop=True)
     model = attack.bouw_model({"t": (frame, spec)}, regio_ouder)
     waarde = model.cellen["waarde"].to_numpy(dtype=float)
+    vast_onderdrukt = vast_getoond = None
+    if bevroren is not None and len(bevroren[1]):
+        oud_exact, oud_openbaar = bevroren
+        oud = attack.bouw_model({"t": (oud_openbaar.reset_index(drop=True), spec)}, regio_ouder)
+        exact = attack.bouw_model({"t": (oud_exact.reset_index(drop=True), spec)}, regio_ouder).cellen
+        model, samen = attack.met_bevroren(model, waarde, oud, exact.set_index("sleutel")["waarde"])
+        waarde = samen["exact"]
+        vast_getoond = samen["in_oud"] & ~np.isnan(samen["toen"])
+        vast_onderdrukt = samen["in_oud"] & np.isnan(samen["toen"])
     _controleer_relaties(model, waarde)
     afgerond = afronding * np.floor(waarde / afronding + 0.5)
     primair = afgerond < minimum
-    onderdrukt, rapport = kies_onderdrukking(model, waarde, primair, afronding, minimum)
+    onderdrukt, rapport = kies_onderdrukking(model, waarde, primair, afronding, minimum, vast_onderdrukt, vast_getoond)
     gepubliceerd = pd.array(np.where(onderdrukt, np.nan, afgerond), dtype="Float64").astype("Int64")
     uit = frame.copy()
     rc = model.rijcellen
@@ -226,15 +241,50 @@ SPECIFICATIES: dict[str, Specificatie] = {
 }
 
 
-def openbare_mart(mart: str, frame: pd.DataFrame, gemeenten: pd.DataFrame, afronding, minimum) -> pd.DataFrame:
+def bevroren_frames(mart: str, pad: str | None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The (exact, public) frames of `mart` in the frozen release at `pad` (the dbt var `bevroren_release`, set by
+    hermelding/build.py from bevriezingen.json), or None: no frozen release, or it has no such table. A table
+    whose columns have changed since is compared as far as the specification's columns are there; one without
+    a key or count column cannot be and is left out, with a warning."""
+    import logging
+
+    if not pad:
+        return None
+    intern = Path(pad) / "intern" / f"{mart}.parquet"
+    publiek = Path(pad) / "openbaar" / f"{mart}_openbaar.parquet"
+    if not (intern.exists() and publiek.exists()):
+        return None
+    exact, pub = pd.read_parquet(intern), pd.read_parquet(publiek)
+    spec = SPECIFICATIES[mart]
+    nodig = {*spec.sleutel, *spec.periodiek_als, *(k for k in spec.tellingen if k not in spec.residu
+                                                    and k not in spec.niet_openbaar)}
+    mist = sorted(nodig - set(exact.columns) | nodig - set(pub.columns))
+    if mist:
+        logging.getLogger(__name__).warning(
+            "Disclosure: the frozen release %s lacks column(s) %s of %s; the new %s_openbaar is protected without "
+            "it (freeze a new release to restore the combined protection).", Path(pad).name, ", ".join(mist), mart,
+            mart)
+        return None
+    return exact, pub
+
+
+def openbare_mart(mart: str, frame: pd.DataFrame, gemeenten: pd.DataFrame, afronding, minimum,
+                  bevroren_release: str | None = None) -> pd.DataFrame:
     """Body of the dbt Python models `<mart>_openbaar` (which must read their config themselves: dbt only
-    passes config keys that the model file names literally)."""
+    passes config keys that the model file names literally). `bevroren_release`: the folder of the latest
+    frozen release (or empty), protected together with this one."""
+    return _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren_frames(mart, bevroren_release))
+
+
+def _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren) -> pd.DataFrame:
+    regios = frame if bevroren is None else pd.concat([frame[["regiotype", "regiocode"]],
+                                                       bevroren[1][["regiotype", "regiocode"]]])
     return openbaar(frame, SPECIFICATIES[mart], afronding=int(afronding), minimum=int(minimum),
-                    regio_ouder=regio_ouders(frame, gemeenten))
+                    regio_ouder=regio_ouders(regios, gemeenten), bevroren=bevroren)
 
 
 def openbare_mart_met_overname(mart: str, frame: pd.DataFrame, bron: pd.DataFrame, gemeenten: pd.DataFrame,
-                               afronding, minimum) -> pd.DataFrame:
+                               afronding, minimum, bevroren_release: str | None = None) -> pd.DataFrame:
     """A public mart whose rows for some definitions repeat another public table's cells (`bron`, whose
     Specificatie names this mart in `cellen_van`): those rows are copied from `bron`, protected there as part of
     its larger linked set, so that one statistic is published once and identically; the other definitions are
@@ -243,7 +293,10 @@ def openbare_mart_met_overname(mart: str, frame: pd.DataFrame, bron: pd.DataFram
     spec = SPECIFICATIES[mart]
     sleutel = list(spec.sleutel)
     gedeeld = frame["definitie_id"].isin(bron["definitie_id"].unique()).to_numpy()
-    eigen = openbare_mart(mart, frame[~gedeeld], gemeenten, afronding, minimum)
+    bevroren = bevroren_frames(mart, bevroren_release)
+    if bevroren is not None:  # the frozen release's copied rows were protected with its own source table
+        bevroren = tuple(f[~f["definitie_id"].isin(bron["definitie_id"].unique())] for f in bevroren)
+    eigen = _openbaar_met(mart, frame[~gedeeld], gemeenten, afronding, minimum, bevroren)
     kopie = frame.loc[gedeeld, sleutel].merge(bron[list(eigen.columns)], on=sleutel, how="left", indicator=True,
                                               validate="one_to_one")
     ontbreekt = int((kopie["_merge"] != "both").sum())

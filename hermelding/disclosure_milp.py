@@ -68,10 +68,12 @@ class Verslag:
     rondes: int = 0
 
 
-def greedy(gelijk: sparse.csr_matrix, waarde: np.ndarray, onderdrukt: np.ndarray) -> np.ndarray:
+def greedy(gelijk: sparse.csr_matrix, waarde: np.ndarray, onderdrukt: np.ndarray,
+           verboden: np.ndarray | None = None) -> np.ndarray:
     """Suppress the smallest other cell of every equality relation that has exactly one suppressed cell,
-    until none has (vectorised per round)."""
+    until none has (vectorised per round); never a `verboden` cell."""
     onderdrukt = onderdrukt.copy()
+    verboden = np.zeros(len(onderdrukt), dtype=bool) if verboden is None else verboden
     lid = abs(gelijk).astype(bool).tocsr()
     if lid.shape[0] == 0:
         return onderdrukt
@@ -79,7 +81,7 @@ def greedy(gelijk: sparse.csr_matrix, waarde: np.ndarray, onderdrukt: np.ndarray
     while True:
         aantal = lid @ onderdrukt.astype(np.int64)
         enkel = aantal == 1
-        kandidaat = enkel[rel] & ~onderdrukt[cel]
+        kandidaat = enkel[rel] & ~onderdrukt[cel] & ~verboden[cel]
         if not kandidaat.any():
             return onderdrukt
         r, c = rel[kandidaat], cel[kandidaat]
@@ -135,7 +137,7 @@ def _capaciteit_rijen(model: attack.Model, waarde: np.ndarray, primair: np.ndarr
     return m[nuttig], onder[nuttig]
 
 
-def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np.ndarray):
+def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np.ndarray, verboden=None):
     """The MILP with HiGHS; returns (solution or None, dual bound)."""
     import highspy
 
@@ -145,7 +147,7 @@ def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np
     lp.num_col_, lp.num_row_ = n, a.shape[0]
     lp.col_cost_ = np.asarray(kosten, dtype=float)
     lp.col_lower_ = vast.astype(float)
-    lp.col_upper_ = np.ones(n)
+    lp.col_upper_ = np.ones(n) if verboden is None else (~np.asarray(verboden, dtype=bool)).astype(float)
     lp.row_lower_ = onder
     lp.row_upper_ = np.full(a.shape[0], highspy.kHighsInf)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -172,14 +174,19 @@ def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np
 
 
 def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afronding: int,
-                       minimum: int) -> tuple[np.ndarray, Verslag]:
-    """Suppressed cells (primary and secondary) for the model's cells, and a report."""
+                       minimum: int, vast_onderdrukt: np.ndarray | None = None,
+                       vast_getoond: np.ndarray | None = None) -> tuple[np.ndarray, Verslag]:
+    """Suppressed cells (primary and secondary) for the model's cells, and a report. `vast_onderdrukt`: cells
+    that are suppressed whatever happens, `vast_getoond`: cells that are never suppressed (both: a frozen
+    release's cells, hermelding/attack.py `met_bevroren`)."""
     waarde = np.asarray(waarde, dtype=float)
     primair = np.asarray(primair, dtype=bool)
     n = len(waarde)
+    verboden = np.zeros(n, dtype=bool) if vast_getoond is None else np.asarray(vast_getoond, dtype=bool) & ~primair
     verslag = Verslag(cellen=n, primair=int(primair.sum()), waarde_primair=float(waarde[primair].sum()))
-    onderdrukt = primair.copy()
-    if not primair.any():
+    onderdrukt = primair.copy() if vast_onderdrukt is None else primair | np.asarray(vast_onderdrukt, dtype=bool)
+    vast = onderdrukt.copy()
+    if not onderdrukt.any():
         return onderdrukt, verslag
     afgerond = afronding * np.floor(waarde / afronding + 0.5)
     blok = attack._blokken(model)
@@ -189,8 +196,8 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
     ondergrens = 0.0
     methoden: dict[str, int] = {}
     # round 1: the optimisation over each block; verified with the attacker's LP
-    start = greedy(model.gelijk, waarde, primair)
-    for b in np.unique(blok[primair]):
+    start = greedy(model.gelijk, waarde, vast, verboden)
+    for b in np.unique(blok[vast]):
         kol = np.flatnonzero(blok == b)
         if len(kol) > MAX_CELLEN_MILP:
             onderdrukt[kol] = start[kol]
@@ -199,7 +206,8 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
         rijen = sparse.vstack([enkel[:, kol], cap[:, kol]]).tocsr()
         onder = np.concatenate([np.zeros(enkel.shape[0]), cap_onder])
         bruikbaar = rijen.getnnz(axis=1) > 0
-        oplossing, grens = _los_op(kosten[kol], primair[kol], rijen[bruikbaar], onder[bruikbaar], start[kol])
+        oplossing, grens = _los_op(kosten[kol], vast[kol], rijen[bruikbaar], onder[bruikbaar], start[kol],
+                                   verboden[kol])
         if oplossing is None:
             onderdrukt[kol] = start[kol]
             methoden["heuristiek (tijdslimiet)"] = methoden.get("heuristiek (tijdslimiet)", 0) + 1
@@ -231,7 +239,7 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
         if ronde == MAX_RONDES:
             # last resort, always safe: every cell of the blocks of the failing cells suppressed (then no shown
             # count bounds them: each is anything >= 0 the relations allow)
-            extra = np.isin(blok, np.unique(blok[fout])) & ~onderdrukt
+            extra = np.isin(blok, np.unique(blok[fout])) & ~onderdrukt & ~verboden
             onderdrukt |= extra
             methoden["heuristiek (blok geheel onderdrukt)"] = len(np.unique(blok[fout]))
             log.warning("Disclosure: %s cell(s) still under-protected after %s rounds; their blocks are "
@@ -244,10 +252,12 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
         # the cheapest cells meeting all cuts by a small MILP
         sneden = []
         for cel, bindend in zip(fout, slecht["bindend"], strict=True):
+            bindend = np.asarray(bindend, dtype=int)
+            bindend = bindend[~verboden[bindend]]
             if len(bindend) == 0:
-                bindend = buren[cel].indices[~onderdrukt[buren[cel].indices]]
+                bindend = buren[cel].indices[~onderdrukt[buren[cel].indices] & ~verboden[buren[cel].indices]]
             if len(bindend) == 0:  # every related cell already suppressed: widen to the whole block
-                bindend = np.flatnonzero((blok == blok[cel]) & ~onderdrukt)
+                bindend = np.flatnonzero((blok == blok[cel]) & ~onderdrukt & ~verboden)
             if len(bindend):
                 sneden.append(np.asarray(bindend, dtype=int))
         if not sneden:  # nothing left to suppress in these blocks; the next round reports it

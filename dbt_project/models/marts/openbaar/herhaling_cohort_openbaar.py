@@ -12,5 +12,6 @@ def model(dbt, session):
     openbaar = openbare_mart_met_overname(
         "herhaling_cohort", mask_incomparable("herhaling_cohort", dbt.ref("herhaling_cohort").df()),
         dbt.ref("herhaling_curve_maand_openbaar").df(), dbt.ref("dim_gemeente").df(),
-        dbt.config.get("afronding"), dbt.config.get("minimum_telling"))
+        dbt.config.get("afronding"), dbt.config.get("minimum_telling"),
+        dbt.config.get("bevroren_release"))
     return publiceerbaar_openbaar("herhaling_cohort", openbaar, dbt.config.get("km_minimum_at_risk"))

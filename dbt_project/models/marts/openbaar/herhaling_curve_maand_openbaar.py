@@ -9,5 +9,6 @@ def model(dbt, session):
     dbt.config(materialized="table")
     openbaar = openbare_mart(
         "herhaling_curve_maand", mask_incomparable("herhaling_curve_maand", dbt.ref("herhaling_curve_maand").df()),
-        dbt.ref("dim_gemeente").df(), dbt.config.get("afronding"), dbt.config.get("minimum_telling"))
+        dbt.ref("dim_gemeente").df(), dbt.config.get("afronding"), dbt.config.get("minimum_telling"),
+        dbt.config.get("bevroren_release"))
     return publiceerbaar_openbaar("herhaling_curve_maand", openbaar, dbt.config.get("km_minimum_at_risk"))
