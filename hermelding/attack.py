@@ -251,11 +251,27 @@ def bouw_model(tabellen: dict[str, tuple[pd.DataFrame, object]], regio_ouder: pd
     return Model(cellen=cellen, rijcellen=rijcellen, gelijk=matrix(gelijk), ongelijk=matrix(ongelijk))
 
 
-def met_bevroren(nu: Model, nu_exact: np.ndarray, oud: Model, oud_exact: pd.Series) -> tuple[Model, dict]:
+def afgesloten(model: Model, tabellen: dict[str, tuple[pd.DataFrame, object]]) -> pd.Series:
+    """Per cell key of `model` (built from `tabellen`): whether its statistic can no longer change with later data,
+    by the specification's `afgesloten` column (true on any row the cell appears in). A table without one: every
+    cell counts as closed (so an unchanged value is taken for the same statistic)."""
+    delen = []
+    for mart, (frame, spec) in tabellen.items():
+        rc = model.rijcellen[model.rijcellen["mart"] == mart]
+        kolom = getattr(spec, "afgesloten", None)
+        vlag = (frame[kolom].fillna(False).astype(bool).to_numpy() if kolom else np.ones(len(frame), dtype=bool))
+        delen.append(pd.DataFrame({"cel": rc["cel"].to_numpy(), "dicht": vlag[rc["rij"].to_numpy()]}))
+    dicht = pd.concat(delen).groupby("cel")["dicht"].any()
+    return pd.Series(dicht.reindex(model.cellen["cel"]).fillna(False).to_numpy(), index=model.cellen["sleutel"])
+
+
+def met_bevroren(nu: Model, nu_exact: np.ndarray, oud: Model, oud_exact: pd.Series,
+                 oud_dicht: pd.Series | None = None) -> tuple[Model, dict]:
     """The current tables and the latest frozen release as one linked set (docs/openbaarmaking.md, 'Twee
     releases samen'). A statistic whose exact value is the same in both (a closed period, a cohort with complete
-    follow-up) is one cell: what the frozen release showed of it, the attacker knows now, and the relations of
-    both releases hold on it. Every other cell of the frozen release is a cell of its own (its old value), with
+    follow-up: `oud_dicht`, by key, from `afgesloten`) is one cell: what the frozen release showed of it, the
+    attacker knows now, and the relations of both releases hold on it. (An open statistic whose value happens to
+    be the same is not: nobody can know it did not change, and taking it for known could pin a new cell.) Every other cell of the frozen release is a cell of its own (its old value), with
     the frozen release's relations. `nu`: the current model; `nu_exact`: its cells' exact values; `oud`: the model
     of the frozen release's public tables (cells' values as published); `oud_exact`: its exact values by key.
 
@@ -266,6 +282,8 @@ def met_bevroren(nu: Model, nu_exact: np.ndarray, oud: Model, oud_exact: pd.Seri
     exact_oud = oud_exact.reindex(oud_sleutel).to_numpy(dtype=float)
     exact_nu = pd.Series(nu_exact, index=nu.cellen["sleutel"]).reindex(oud_sleutel).to_numpy(dtype=float)
     zelfde = ~np.isnan(exact_oud) & (exact_nu == exact_oud)
+    if oud_dicht is not None:
+        zelfde &= oud_dicht.reindex(oud_sleutel).fillna(False).to_numpy(dtype=bool)
     n = len(nu.cellen)
     nummer = pd.Series(nu.cellen["cel"].to_numpy(), index=nu.cellen["sleutel"])
     alleen_oud = oud.cellen[~zelfde]

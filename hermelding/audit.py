@@ -134,8 +134,9 @@ def aanvalsaudit(con, afronding: int, minimum: int,
     gelijk_gebleven = 0
     if oud_publiek:
         oud = attack.bouw_model(oud_publiek, regio_ouder)
-        oud_exact = attack.bouw_model(oud_intern, regio_ouder).cellen.set_index("sleutel")["waarde"]
-        model, samen = attack.met_bevroren(model, waarheid, oud, oud_exact)
+        oud_exact = attack.bouw_model(oud_intern, regio_ouder)
+        model, samen = attack.met_bevroren(model, waarheid, oud, oud_exact.cellen.set_index("sleutel")["waarde"],
+                                           attack.afgesloten(oud_exact, oud_intern))
         waarheid, gelijk_gebleven = samen["exact"], samen["gelijk_gebleven"]
         # what either release showed, the attacker has
         getoond = model.cellen["waarde"].to_numpy(dtype=float)

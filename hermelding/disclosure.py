@@ -68,6 +68,10 @@ class Specificatie:
     # another mart whose cells this table repeats: a count under the same column and key is one statistic (one
     # cell for the attacker, hermelding/attack.py), and both tables must publish it identically
     cellen_van: str | None = None
+    # boolean column: true where the row's counts can no longer change with later data (a fully delivered period,
+    # a cohort with complete follow-up); such a statistic is the same in a later release (hermelding/attack.py
+    # `met_bevroren`). None: a value that did not change counts as the same statistic.
+    afgesloten: str | None = None
 
 
 def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimum: int = 10,
@@ -102,8 +106,10 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
     if bevroren is not None and len(bevroren[1]):
         oud_exact, oud_openbaar = bevroren
         oud = attack.bouw_model({"t": (oud_openbaar.reset_index(drop=True), spec)}, regio_ouder)
-        exact = attack.bouw_model({"t": (oud_exact.reset_index(drop=True), spec)}, regio_ouder).cellen
-        model, samen = attack.met_bevroren(model, waarde, oud, exact.set_index("sleutel")["waarde"])
+        exact_tabellen = {"t": (oud_exact.reset_index(drop=True), spec)}
+        exact = attack.bouw_model(exact_tabellen, regio_ouder)
+        model, samen = attack.met_bevroren(model, waarde, oud, exact.cellen.set_index("sleutel")["waarde"],
+                                           attack.afgesloten(exact, exact_tabellen))
         waarde = samen["exact"]
         vast_getoond = samen["in_oud"] & ~np.isnan(samen["toen"])
         vast_onderdrukt = samen["in_oud"] & np.isnan(samen["toen"])
@@ -203,6 +209,8 @@ _HERHALING_COHORT = Specificatie(
     # reader needs it for nothing the table shows (the percentage is events / cohort there). The minimum at
     # risk for a public percentage is applied to the published counts (hermelding/comparability.py).
     niet_openbaar=("aantal_at_risk", "uitgesloten_onbekend_geboortejaar", "rol_onbekend_pct"),
+    # complete follow-up: the cohort and its events up to the horizon are final (and so the cohort's size)
+    afgesloten="volledige_followup",
 )
 
 # The public marts and their additive structure (mart-specific; the engine above is generic).
@@ -221,6 +229,8 @@ SPECIFICATIES: dict[str, Specificatie] = {
         },
         periodiek=True,
         residu=("niet_ingedeeld",),
+        # classification looks back only: a fully delivered period's counts are final
+        afgesloten="periode_compleet",
     ),
     "intergenerationeel_regio_periode": Specificatie(
         sleutel=("regiotype", "regiocode", "periode"),
@@ -257,7 +267,7 @@ def bevroren_frames(mart: str, pad: str | None) -> tuple[pd.DataFrame, pd.DataFr
     exact, pub = pd.read_parquet(intern), pd.read_parquet(publiek)
     spec = SPECIFICATIES[mart]
     nodig = {*spec.sleutel, *spec.periodiek_als, *(k for k in spec.tellingen if k not in spec.residu
-                                                    and k not in spec.niet_openbaar)}
+                                                    and k not in spec.niet_openbaar), *filter(None, [spec.afgesloten])}
     mist = sorted(nodig - set(exact.columns) | nodig - set(pub.columns))
     if mist:
         logging.getLogger(__name__).warning(
