@@ -14,6 +14,9 @@ data:
   decrease with the horizon, and a count of persons by their first appearance in a period (`personen`: cohorts
   of D3 and D4, the adults of D4a) lies between its first sub-period's count and the sum of its sub-periods'.
 
+With the latest frozen release (`met_bevroren`) the attacker also has that release's public tables: a closed
+statistic unchanged since then is one cell in both, every other cell of it a fixed cell with its own relations.
+
 For every suppressed cell the feasible interval [min, max] of its true value is computed over all of that
 (one LP per bound, warm-started HiGHS on a sparse model, per connected block of cells). A release is safe
 when no suppressed cell is pinned to one integer and every primary cell (true count rounding below

@@ -13,6 +13,8 @@
   decimal, and is empty when any of its counts is.
 - Publicly an empty cell carries one flag value, `onderdrukt` (or `niet_openbaar` for what the table never
   shows); whether it was primary or secondary stays internal.
+- A new release is protected together with the latest frozen one (`bevroren`): a closed statistic
+  (`Specificatie.afgesloten`) unchanged since then is one cell in both and keeps what that release did with it.
 
 The mart-specific part (which columns, which groups) is a `Specificatie`; the engine works on a long table of
 cells and sparse matrices, so no Python loop runs over rows.
