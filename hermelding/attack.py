@@ -11,7 +11,11 @@ data:
   published ones), a region and its municipalities, a period and its sub-periods, and a statistic repeated
   in several rows (the cohort size at every horizon) is one value;
 - inequalities that hold by definition: a numerator is at most its denominator, Kaplan-Meier events do not
-  decrease and the members still at risk do not increase with the horizon.
+  decrease with the horizon, and a count of persons by their first appearance in a period (`personen`: cohorts
+  of D3 and D4, the adults of D4a) lies between its first sub-period's count and the sum of its sub-periods'.
+
+With the latest frozen release (`met_bevroren`) the attacker also has that release's public tables: a closed
+statistic unchanged since then is one cell in both, every other cell of it a fixed cell with its own relations.
 
 For every suppressed cell the feasible interval [min, max] of its true value is computed over all of that
 (one LP per bound, warm-started HiGHS on a sparse model, per connected block of cells). A release is safe
@@ -144,6 +148,32 @@ def _kind_ouder(lang: pd.DataFrame, paren: pd.DataFrame, kolom: str, vast: list[
     ], ignore_index=True)
 
 
+def _personen_periode(lang: pd.DataFrame, per: str, vast: list[str], soort: str) -> list[pd.DataFrame]:
+    """Relation rows (relatie, sleutel, coef), each meaning 'sum of coef x cell >= 0', for counts of persons by
+    their first appearance in a period: the period's count is at least its first sub-period's (whoever is in the
+    first half year is in the year with that same first appearance, so also in the same region and with the same
+    event or not) and at most the sum of its sub-periods' (a person of the year is in one of them, with the same
+    first appearance). `vast` are the key columns that must match besides the column."""
+    if lang.empty:
+        return []
+    paren = periode_ouders(lang[per])
+    kind = lang.merge(paren, left_on=per, right_on="kind")
+    ouder = lang[[*vast, "kolom", per, "sleutel"]].rename(columns={per: "ouder", "sleutel": "ouder_sleutel"})
+    kind = kind.merge(ouder.drop_duplicates(), on=[*vast, "kolom", "ouder"])
+    # the upper bound only where every sub-period is there (two half years, two quarters)
+    volledig = kind.groupby("ouder_sleutel")["sleutel"].transform("size") == 2
+    boven = kind[volledig]
+    relatie_boven = soort + "|som|" + boven["ouder_sleutel"]
+    eerste = kind[pd.to_numeric(kind["kind"].str[6:8]) % 2 == 1]  # HJ01 of a year, KW01 / KW03 of a half year
+    relatie_eerste = soort + "|eerste|" + eerste["sleutel"]
+    return [
+        pd.DataFrame({"relatie": relatie_boven, "sleutel": boven["sleutel"], "coef": 1.0}),
+        pd.DataFrame({"relatie": relatie_boven, "sleutel": boven["ouder_sleutel"], "coef": -1.0}),
+        pd.DataFrame({"relatie": relatie_eerste, "sleutel": eerste["ouder_sleutel"], "coef": 1.0}),
+        pd.DataFrame({"relatie": relatie_eerste, "sleutel": eerste["sleutel"], "coef": -1.0}),
+    ]
+
+
 def bouw_model(tabellen: dict[str, tuple[pd.DataFrame, object]], regio_ouder: pd.DataFrame | None) -> Model:
     """All public tables as one linked set. `tabellen`: mart -> (frame, Specificatie); the frame's count
     columns give the cells' values (public or exact: the structure is the same). `regio_ouder`: (kind,
@@ -195,6 +225,17 @@ def bouw_model(tabellen: dict[str, tuple[pd.DataFrame, object]], regio_ouder: pd
                 deel = deel[deel[kolom].isin(waarden)]
             vast = [k for k in sleutel if k != per] + ["kolom"]
             gelijk.append(_kind_ouder(deel, periode_ouders(deel[per]), per, vast, f"{mart}|per"))
+        # persons counted by their first appearance in a period: first sub-period <= period <= sum of sub-periods,
+        # on the rows without the additive period relation
+        if spec.personen:
+            deel = eigen[eigen["kolom"].isin(spec.personen)]
+            if spec.periodiek:
+                additief = pd.Series(True, index=deel.index)
+                for kolom, waarden in spec.periodiek_als.items():
+                    additief &= deel[kolom].isin(waarden)
+                deel = deel[~additief] if spec.periodiek_als else deel.iloc[0:0]
+            ongelijk += _personen_periode(deel, spec.periode_kolom, [k for k in sleutel if k != spec.periode_kolom],
+                                          f"{mart}|pers")
     _controleer_herhaald(lang)
     eigenschappen = ["sleutel", "mart", "kolom", "waarde", *(["regiocode"] if "regiocode" in lang else [])]
     cellen = lang.drop_duplicates("sleutel")[eigenschappen].reset_index(drop=True)
@@ -229,6 +270,65 @@ def deelmodel(model: Model, cellen: np.ndarray) -> Model:
     eigen = model.cellen.iloc[cellen].reset_index(drop=True).assign(cel=np.arange(len(cellen)))
     return Model(cellen=eigen, rijcellen=model.rijcellen.iloc[:0], gelijk=deel(model.gelijk),
                  ongelijk=deel(model.ongelijk))
+
+
+def afgesloten(model: Model, tabellen: dict[str, tuple[pd.DataFrame, object]]) -> pd.Series:
+    """Per cell key of `model` (built from `tabellen`): whether its statistic can no longer change with later data,
+    by the specification's `afgesloten` column (true on any row the cell appears in). A table without one: every
+    cell counts as closed (so an unchanged value is taken for the same statistic)."""
+    delen = []
+    for mart, (frame, spec) in tabellen.items():
+        rc = model.rijcellen[model.rijcellen["mart"] == mart]
+        kolom = getattr(spec, "afgesloten", None)
+        vlag = (frame[kolom].fillna(False).astype(bool).to_numpy() if kolom else np.ones(len(frame), dtype=bool))
+        delen.append(pd.DataFrame({"cel": rc["cel"].to_numpy(), "dicht": vlag[rc["rij"].to_numpy()]}))
+    dicht = pd.concat(delen).groupby("cel")["dicht"].any()
+    return pd.Series(dicht.reindex(model.cellen["cel"]).fillna(False).to_numpy(), index=model.cellen["sleutel"])
+
+
+def met_bevroren(nu: Model, nu_exact: np.ndarray, oud: Model, oud_exact: pd.Series,
+                 oud_dicht: pd.Series | None = None) -> tuple[Model, dict]:
+    """The current tables and the latest frozen release as one linked set (docs/openbaarmaking.md, 'Twee
+    releases samen'). A statistic whose exact value is the same in both (a closed period, a cohort with complete
+    follow-up: `oud_dicht`, by key, from `afgesloten`) is one cell: what the frozen release showed of it, the
+    attacker knows now, and the relations of both releases hold on it. (An open statistic whose value happens to
+    be the same is not: nobody can know it did not change, and taking it for known could pin a new cell.) Every other cell of the frozen release is a cell of its own (its old value), with
+    the frozen release's relations. `nu`: the current model; `nu_exact`: its cells' exact values; `oud`: the model
+    of the frozen release's public tables (cells' values as published); `oud_exact`: its exact values by key.
+
+    Returns the combined model (its cells' `waarde`: the current model's, and for cells only in the frozen release
+    their published value) and per cell of it: `exact` (the exact value), `toen` (the value the frozen release
+    published; NaN when suppressed there or not in it) and `in_oud` (a cell of the frozen release)."""
+    oud_sleutel = oud.cellen["sleutel"]
+    exact_oud = oud_exact.reindex(oud_sleutel).to_numpy(dtype=float)
+    exact_nu = pd.Series(nu_exact, index=nu.cellen["sleutel"]).reindex(oud_sleutel).to_numpy(dtype=float)
+    zelfde = ~np.isnan(exact_oud) & (exact_nu == exact_oud)
+    if oud_dicht is not None:
+        zelfde &= oud_dicht.reindex(oud_sleutel).fillna(False).to_numpy(dtype=bool)
+    n = len(nu.cellen)
+    nummer = pd.Series(nu.cellen["cel"].to_numpy(), index=nu.cellen["sleutel"])
+    alleen_oud = oud.cellen[~zelfde]
+    naar = np.empty(len(oud.cellen), dtype=np.int64)
+    naar[zelfde] = nummer.reindex(oud_sleutel[zelfde]).to_numpy()
+    naar[~zelfde] = n + np.arange(len(alleen_oud))
+    extra = alleen_oud.assign(sleutel="bevroren|" + alleen_oud["sleutel"], mart="bevroren|" + alleen_oud["mart"],
+                              cel=naar[~zelfde])
+    cellen = pd.concat([nu.cellen, extra], ignore_index=True)
+    totaal = len(cellen)
+    kaart = sparse.csr_matrix((np.ones(len(naar)), (np.arange(len(naar)), naar)), shape=(len(naar), totaal))
+
+    def samen(a: sparse.csr_matrix, b: sparse.csr_matrix) -> sparse.csr_matrix:
+        a = sparse.hstack([a, sparse.csr_matrix((a.shape[0], totaal - n))]).tocsr()
+        return sparse.vstack([a, (b @ kaart)]).tocsr()
+
+    model = Model(cellen=cellen, rijcellen=nu.rijcellen, gelijk=samen(nu.gelijk, oud.gelijk),
+                  ongelijk=samen(nu.ongelijk, oud.ongelijk))
+    exact = np.r_[np.asarray(nu_exact, dtype=float), exact_oud[~zelfde]]
+    toen = np.full(totaal, np.nan)
+    toen[naar] = oud.cellen["waarde"].to_numpy(dtype=float)
+    in_oud = np.zeros(totaal, dtype=bool)
+    in_oud[naar] = True
+    return model, {"exact": exact, "toen": toen, "in_oud": in_oud, "gelijk_gebleven": int(zelfde.sum())}
 
 
 def _controleer_herhaald(lang: pd.DataFrame) -> None:

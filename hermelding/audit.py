@@ -28,7 +28,7 @@ import pandas as pd
 
 from hermelding import attack, gate
 from hermelding.config import Config
-from hermelding.disclosure import SPECIFICATIES, regio_ouders
+from hermelding.disclosure import SPECIFICATIES, bevroren_frames, regio_ouders
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +86,15 @@ def _frames(con, config: Config, vorige_release: Path | None) -> dict[str, pd.Da
     return frames
 
 
-def aanvalsaudit(con, afronding: int, minimum: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def aanvalsaudit(con, afronding: int, minimum: int,
+                 bevroren: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The attacker audit (hermelding/attack.py), run on the public marts exactly as they will be published,
     all tables as one linked set, independent of the suppression engine (it reads no flag and no engine
     output besides the public tables). Primary cells are found from the internal (exact) marts.
+
+    With `bevroren` (the latest frozen release's folder) its public tables are part of the attacker's knowledge:
+    a statistic unchanged since then is one cell in both (hermelding/attack.py `met_bevroren`), and its
+    suppressed cells are checked too.
 
     Returns (one row per suppressed cell: its feasible interval and verdict; one row per public ratio
     column: how many values are not the ratio of the published counts; figures)."""
@@ -115,11 +120,27 @@ def aanvalsaudit(con, afronding: int, minimum: int) -> tuple[pd.DataFrame, pd.Da
                 continue
             verhoudingen.append({"mart": mart, "kolom": kolom, "waarden": int(waarde.notna().sum()),
                                  "afwijkend": int(afwijkend.sum())})
+    oud_publiek, oud_intern = {}, {}
+    for mart, spec in SPECIFICATIES.items():
+        frames = bevroren_frames(mart, str(bevroren) if bevroren else None)
+        if frames is not None:
+            oud_intern[mart], oud_publiek[mart] = (frames[0], spec), (frames[1], spec)
+            ouders.append(regio_ouders(frames[1], gemeenten))
     regio_ouder = pd.concat(ouders, ignore_index=True).drop_duplicates()
     model = attack.bouw_model(publiek, regio_ouder)
     exact = attack.bouw_model(intern, regio_ouder).cellen.set_index("sleutel")["waarde"]
     waarheid = exact.reindex(model.cellen["sleutel"]).to_numpy(dtype=float)
     getoond = model.cellen["waarde"].to_numpy(dtype=float)
+    gelijk_gebleven = 0
+    if oud_publiek:
+        oud = attack.bouw_model(oud_publiek, regio_ouder)
+        oud_exact = attack.bouw_model(oud_intern, regio_ouder)
+        model, samen = attack.met_bevroren(model, waarheid, oud, oud_exact.cellen.set_index("sleutel")["waarde"],
+                                           attack.afgesloten(oud_exact, oud_intern))
+        waarheid, gelijk_gebleven = samen["exact"], samen["gelijk_gebleven"]
+        # what either release showed, the attacker has
+        getoond = model.cellen["waarde"].to_numpy(dtype=float)
+        getoond = np.where(np.isnan(getoond), samen["toen"], getoond)
     primair = afronding * np.floor(waarheid / afronding + 0.5) < minimum
     doelen = np.flatnonzero(np.isnan(getoond) & ~np.isnan(waarheid))
     blok = attack._blokken(model)
@@ -154,6 +175,9 @@ def aanvalsaudit(con, afronding: int, minimum: int) -> tuple[pd.DataFrame, pd.Da
         "relaties_geschonden": geschonden,
         # cells whose verdict comes from the per-subtable check of a large block (an inner interval)
         "per_deeltabel": int((np.bincount(blok)[blok[doelen]] > attack.MAX_CELLEN_LP).sum()),
+        # the latest frozen release, checked together with this one (cells unchanged since then: one cell)
+        "bevroren_release": bevroren.name if oud_publiek else None,
+        "bevroren_gelijk_gebleven": int(gelijk_gebleven),
         "seconden": round(time.perf_counter() - begin, 1),
     }
     return cellen, pd.DataFrame(verhoudingen), cijfers
@@ -177,17 +201,20 @@ def _context(config: Config):
 def audit(config: Config, build_db: Path, vorige_release: Path | None = None) -> AuditResult:
     import great_expectations as gx
 
+    from hermelding.publish import latest_frozen_release
+
     with _connect(config, build_db) as con:
         frames = _frames(con, config, vorige_release)
         try:
-            onthulling, verhoudingen, cijfers = aanvalsaudit(con, int(config.afronding), int(config.minimum_telling))
+            onthulling, verhoudingen, cijfers = aanvalsaudit(con, int(config.afronding), int(config.minimum_telling),
+                                                             latest_frozen_release(config))
         except attack.AttackerLPError as exc:
             # what cannot be verified is not published
             log.error("Attacker audit: %s", exc)
-            resultaat = AuditResult(kritiek=[f"audit_onthulling: {exc}"], suites={"audit_onthulling": False},
+            result = AuditResult(kritiek=[f"audit_onthulling: {exc}"], suites={"audit_onthulling": False},
                                     onthulling={"onbeslist": str(exc)})
-            (config.build_dir / "audit.json").write_text(json.dumps(resultaat.summary(), indent=1), encoding="utf-8")
-            return resultaat
+            (config.build_dir / "audit.json").write_text(json.dumps(result.summary(), indent=1), encoding="utf-8")
+            return result
     frames["audit_onthulling"] = onthulling
     frames["audit_verhoudingen"] = verhoudingen
     log.info("Attacker audit: %s suppressed cells checked, %s pinned, %s under-protected, narrowest %s (%ss).",
@@ -199,15 +226,15 @@ def audit(config: Config, build_db: Path, vorige_release: Path | None = None) ->
                   "factor_max": float(config.plausibiliteit_factor),
                   "factor_min": 1.0 / float(config.plausibiliteit_factor),
                   "max_aandeel_onderdrukt": float(config.max_aandeel_onderdrukt)}
-    resultaat = AuditResult(onthulling=cijfers)
+    result = AuditResult(onthulling=cijfers)
     for naam, frame in frames.items():
         suite = context.suites.add_or_update(gate.load_suite(config, naam))
         definitie = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=naam, data=gate.batch_definition(bron, naam), suite=suite))
         uitkomst = definitie.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
-        resultaat.suites[naam] = bool(uitkomst.success)
-        gate.sort_by_severity(naam, uitkomst.results, resultaat.kritiek, resultaat.waarschuwingen)
+        result.suites[naam] = bool(uitkomst.success)
+        gate.sort_by_severity(naam, uitkomst.results, result.kritiek, result.waarschuwingen)
     context.build_data_docs()
-    resultaat.data_docs = config.build_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    (config.build_dir / "audit.json").write_text(json.dumps(resultaat.summary(), indent=1), encoding="utf-8")
-    return resultaat
+    result.data_docs = config.build_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    (config.build_dir / "audit.json").write_text(json.dumps(result.summary(), indent=1), encoding="utf-8")
+    return result

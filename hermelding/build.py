@@ -60,11 +60,17 @@ def dbt(config: Config, args: list[str], doel: Path | None = None, vars_: dict |
     dbt_project/target and dbt_project/logs, so a scratch build leaves the operator's manifest alone."""
     from dbt.cli.main import dbtRunner
 
+    from hermelding.publish import latest_frozen_release
+
+    bevroren = latest_frozen_release(config)
+    # not a parameter of the definitions (so not in dbt_vars or hermelding.toml): the public marts are protected
+    # together with the latest frozen release
+    vars_ = (vars_ if vars_ is not None else dbt_vars(config)) | {"bevroren_release": str(bevroren or "")}
     doel = doel or build_db(config)
     doel.parent.mkdir(parents=True, exist_ok=True)
     project = str(config.dbt_project_dir)
     volledige_args = [*args, "--project-dir", project, "--profiles-dir", project,
-                      "--vars", json.dumps(vars_ if vars_ is not None else dbt_vars(config)), "--quiet"]
+                      "--vars", json.dumps(vars_), "--quiet"]
     if work_dir is not None:
         volledige_args += ["--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
     with dbt_environment(config, doel):

@@ -13,6 +13,8 @@
   decimal, and is empty when any of its counts is.
 - Publicly an empty cell carries one flag value, `onderdrukt` (or `niet_openbaar` for what the table never
   shows); whether it was primary or secondary stays internal.
+- A new release is protected together with the latest frozen one (`bevroren`): a closed statistic
+  (`Specificatie.afgesloten`) unchanged since then is one cell in both and keeps what that release did with it.
 
 The mart-specific part (which columns, which groups) is a `Specificatie`; the engine works on a long table of
 cells and sparse matrices, so no Python loop runs over rows.
@@ -21,6 +23,7 @@ cells and sparse matrices, so no Python loop runs over rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,6 +52,11 @@ class Specificatie:
     periode_kolom: str = "periode"
     # the period relation holds only for rows where these columns have these values (disjoint cohorts)
     periodiek_als: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # count columns that count persons by their first appearance in the period (macro eerste_optreden_per_periode),
+    # on the rows where the period relation above does not hold (all rows when `periodiek` is false): a person in
+    # both half years is one person in the year, counted under the first one, so the first sub-period <= the
+    # period <= the sum of its sub-periods (hermelding/attack.py; also a half year and its quarters)
+    personen: tuple[str, ...] = ()
     # residual classes: in the total, never shown per cell (the row relation becomes total >= shown classes)
     residu: tuple[str, ...] = ()
     # columns this table never shows (published in another table, or not a function of public counts)
@@ -62,15 +70,24 @@ class Specificatie:
     # another mart whose cells this table repeats: a count under the same column and key is one statistic (one
     # cell for the attacker, hermelding/attack.py), and both tables must publish it identically
     cellen_van: str | None = None
+    # boolean column: true where the row's counts can no longer change with later data (a fully delivered period,
+    # a cohort with complete follow-up); such a statistic is the same in a later release (hermelding/attack.py
+    # `met_bevroren`). None: a value that did not change counts as the same statistic.
+    afgesloten: str | None = None
 
 
 def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimum: int = 10,
-             regio_ouder: pd.DataFrame | None = None, verslag: dict | None = None) -> pd.DataFrame:
+             regio_ouder: pd.DataFrame | None = None, verslag: dict | None = None,
+             bevroren: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
     """The public variant of a mart: counts rounded and protected as one linked set (secondary suppression
     by optimisation, hermelding/disclosure_milp.py), every ratio recomputed from the published counts
     (hermelding/attack.py `verhoudingen`), and one public flag value per empty cell (`VLAG_ONDERDRUKT`, or
     `VLAG_NIET_OPENBAAR` for what this table never publishes). The reason for a suppression stays internal:
-    pass a dict as `verslag` to receive the figures and the per-cell reasons."""
+    pass a dict as `verslag` to receive the figures and the per-cell reasons.
+
+    `bevroren`: the latest frozen release's (exact, public) frames of this table: the new table is protected
+    together with it, and a statistic unchanged since then keeps what that release did with it (suppressed stays
+    suppressed, shown stays shown: the attacker has it), hermelding/attack.py `met_bevroren`."""
     from hermelding import attack
     from hermelding.disclosure_milp import kies_onderdrukking
 
@@ -87,10 +104,21 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
     frame = frame.sort_values(list(spec.sleutel)).reset_index(drop=True)
     model = attack.bouw_model({"t": (frame, spec)}, regio_ouder)
     waarde = model.cellen["waarde"].to_numpy(dtype=float)
+    vast_onderdrukt = vast_getoond = None
+    if bevroren is not None and len(bevroren[1]):
+        oud_exact, oud_openbaar = bevroren
+        oud = attack.bouw_model({"t": (oud_openbaar.reset_index(drop=True), spec)}, regio_ouder)
+        exact_tabellen = {"t": (oud_exact.reset_index(drop=True), spec)}
+        exact = attack.bouw_model(exact_tabellen, regio_ouder)
+        model, samen = attack.met_bevroren(model, waarde, oud, exact.cellen.set_index("sleutel")["waarde"],
+                                           attack.afgesloten(exact, exact_tabellen))
+        waarde = samen["exact"]
+        vast_getoond = samen["in_oud"] & ~np.isnan(samen["toen"])
+        vast_onderdrukt = samen["in_oud"] & np.isnan(samen["toen"])
     _controleer_relaties(model, waarde)
     afgerond = afronding * np.floor(waarde / afronding + 0.5)
     primair = afgerond < minimum
-    onderdrukt, rapport = kies_onderdrukking(model, waarde, primair, afronding, minimum)
+    onderdrukt, rapport = kies_onderdrukking(model, waarde, primair, afronding, minimum, vast_onderdrukt, vast_getoond)
     gepubliceerd = pd.array(np.where(onderdrukt, np.nan, afgerond), dtype="Float64").astype("Int64")
     uit = frame.copy()
     rc = model.rijcellen
@@ -130,10 +158,15 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
 
 
 def _controleer_relaties(model, waarde: np.ndarray) -> None:
-    """Every equality relation of the specification must hold on the exact counts: a relation that does
-    not hold would make the protection (and the attacker audit) reason about a table that does not exist."""
-    rest = model.gelijk @ waarde
-    fout = np.flatnonzero(np.abs(rest) > 1e-9)
+    """Every relation of the specification must hold on the exact counts: a relation that does not hold would
+    make the protection (and the attacker audit) reason about a table that does not exist."""
+    fout = np.flatnonzero(np.abs(model.gelijk @ waarde) > 1e-9)
+    ongelijk = np.flatnonzero(model.ongelijk @ waarde < -1e-9)
+    if len(ongelijk):
+        raise ValueError(f"Disclosure: {len(ongelijk)} inequality relation(s) of the table specification do not "
+                         "hold on the exact counts (e.g. a count of persons in a year below that of its first half "
+                         "year, or above the sum of its half years). Fix the specification in hermelding/"
+                         "disclosure.py SPECIFICATIES (Specificatie.personen, monotoon) or the mart; nothing published.")
     if len(fout):
         raise ValueError(f"Disclosure: {len(fout)} additive relation(s) of the table specification do not hold on "
                          "the exact counts (e.g. a region that is not the sum of its municipalities). Fix the "
@@ -166,12 +199,20 @@ _HERHALING_COHORT = Specificatie(
     },
     voorwaarde={"cumulatief_pct": "volledige_followup", "cumulatief_pct_ci_onder": "volledige_followup",
                 "cumulatief_pct_ci_boven": "volledige_followup"},
-    # cohort periods: a closed casus (D2) lies in one half year; a person (D3, D4) may be in both
+    # cohort periods: a closed casus (D2) lies in one half year; a person (D3, D4) may be in both, and is then
+    # in the year's cohort with the first half year's start (and so with its event or not)
     periodiek=True, periode_kolom="cohort_periode", periodiek_als={"definitie_id": ("herhaalde_melding",)},
+    personen=("cohort_omvang", "aantal_gebeurtenissen"),
     vast_over={"cohort_omvang": ("horizon_maanden",)},
-    monotoon={"aantal_gebeurtenissen": ("horizon_maanden", 1), "aantal_at_risk": ("horizon_maanden", -1)},
-    # published once, in intergenerationeel_regio_periode; rol_onbekend_pct's counts are not public
-    niet_openbaar=("uitgesloten_onbekend_geboortejaar", "rol_onbekend_pct"),
+    monotoon={"aantal_gebeurtenissen": ("horizon_maanden", 1)},
+    # uitgesloten_onbekend_geboortejaar: published once, in intergenerationeel_regio_periode; rol_onbekend_pct's
+    # counts are not public. aantal_at_risk: with complete follow-up nobody is censored, so the number at risk
+    # is the cohort minus (about) the events: published, it would give away every suppressed event count, and a
+    # reader needs it for nothing the table shows (the percentage is events / cohort there). The minimum at
+    # risk for a public percentage is applied to the published counts (hermelding/comparability.py).
+    niet_openbaar=("aantal_at_risk", "uitgesloten_onbekend_geboortejaar", "rol_onbekend_pct"),
+    # complete follow-up: the cohort and its events up to the horizon are final (and so the cohort's size)
+    afgesloten="volledige_followup",
 )
 
 # The public marts and their additive structure (mart-specific; the engine above is generic).
@@ -190,6 +231,8 @@ SPECIFICATIES: dict[str, Specificatie] = {
         },
         periodiek=True,
         residu=("niet_ingedeeld",),
+        # classification looks back only: a fully delivered period's counts are final
+        afgesloten="periode_compleet",
     ),
     "intergenerationeel_regio_periode": Specificatie(
         sleutel=("regiotype", "regiocode", "periode"),
@@ -199,7 +242,9 @@ SPECIFICATIES: dict[str, Specificatie] = {
             "eerder_als_minderjarige_pct_ci_onder": ("wilson_onder", "eerder_als_minderjarige", "volwassen_personen"),
             "eerder_als_minderjarige_pct_ci_boven": ("wilson_boven", "eerder_als_minderjarige", "volwassen_personen"),
         },
-        # persons per period: a person in both half years is one person in the year, so no period relation
+        # persons per period: a person in both half years is one person in the year, so no additive period
+        # relation, only the persons' inequalities
+        personen=("volwassen_personen", "eerder_als_minderjarige", "uitgesloten_onbekend_geboortejaar"),
     ),
     "herhaling_cohort": _HERHALING_COHORT,
     # the monthly Kaplan-Meier curve of D2 and D3 (herhaling_curve_maand): the cohort table's rules, one row per
@@ -208,15 +253,50 @@ SPECIFICATIES: dict[str, Specificatie] = {
 }
 
 
-def openbare_mart(mart: str, frame: pd.DataFrame, gemeenten: pd.DataFrame, afronding, minimum) -> pd.DataFrame:
+def bevroren_frames(mart: str, pad: str | None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The (exact, public) frames of `mart` in the frozen release at `pad` (the dbt var `bevroren_release`, set by
+    hermelding/build.py from bevriezingen.json), or None: no frozen release, or it has no such table. A table
+    whose columns have changed since is compared as far as the specification's columns are there; one without
+    a key or count column cannot be and is left out, with a warning."""
+    import logging
+
+    if not pad:
+        return None
+    intern = Path(pad) / "intern" / f"{mart}.parquet"
+    publiek = Path(pad) / "openbaar" / f"{mart}_openbaar.parquet"
+    if not (intern.exists() and publiek.exists()):
+        return None
+    exact, pub = pd.read_parquet(intern), pd.read_parquet(publiek)
+    spec = SPECIFICATIES[mart]
+    nodig = {*spec.sleutel, *spec.periodiek_als, *(k for k in spec.tellingen if k not in spec.residu
+                                                    and k not in spec.niet_openbaar), *filter(None, [spec.afgesloten])}
+    mist = sorted(nodig - set(exact.columns) | nodig - set(pub.columns))
+    if mist:
+        logging.getLogger(__name__).warning(
+            "Disclosure: the frozen release %s lacks column(s) %s of %s; the new %s_openbaar is protected without "
+            "it (freeze a new release to restore the combined protection).", Path(pad).name, ", ".join(mist), mart,
+            mart)
+        return None
+    return exact, pub
+
+
+def openbare_mart(mart: str, frame: pd.DataFrame, gemeenten: pd.DataFrame, afronding, minimum,
+                  bevroren_release: str | None = None) -> pd.DataFrame:
     """Body of the dbt Python models `<mart>_openbaar` (which must read their config themselves: dbt only
-    passes config keys that the model file names literally)."""
+    passes config keys that the model file names literally). `bevroren_release`: the folder of the latest
+    frozen release (or empty), protected together with this one."""
+    return _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren_frames(mart, bevroren_release))
+
+
+def _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren) -> pd.DataFrame:
+    regios = frame if bevroren is None else pd.concat([frame[["regiotype", "regiocode"]],
+                                                       bevroren[1][["regiotype", "regiocode"]]])
     return openbaar(frame, SPECIFICATIES[mart], afronding=int(afronding), minimum=int(minimum),
-                    regio_ouder=regio_ouders(frame, gemeenten))
+                    regio_ouder=regio_ouders(regios, gemeenten), bevroren=bevroren)
 
 
 def openbare_mart_met_overname(mart: str, frame: pd.DataFrame, bron: pd.DataFrame, gemeenten: pd.DataFrame,
-                               afronding, minimum) -> pd.DataFrame:
+                               afronding, minimum, bevroren_release: str | None = None) -> pd.DataFrame:
     """A public mart whose rows for some definitions repeat another public table's cells (`bron`, whose
     Specificatie names this mart in `cellen_van`): those rows are copied from `bron`, protected there as part of
     its larger linked set, so that one statistic is published once and identically; the other definitions are
@@ -225,7 +305,10 @@ def openbare_mart_met_overname(mart: str, frame: pd.DataFrame, bron: pd.DataFram
     spec = SPECIFICATIES[mart]
     sleutel = list(spec.sleutel)
     gedeeld = frame["definitie_id"].isin(bron["definitie_id"].unique()).to_numpy()
-    eigen = openbare_mart(mart, frame[~gedeeld], gemeenten, afronding, minimum)
+    bevroren = bevroren_frames(mart, bevroren_release)
+    if bevroren is not None:  # the frozen release's copied rows were protected with its own source table
+        bevroren = tuple(f[~f["definitie_id"].isin(bron["definitie_id"].unique())] for f in bevroren)
+    eigen = _openbaar_met(mart, frame[~gedeeld], gemeenten, afronding, minimum, bevroren)
     kopie = frame.loc[gedeeld, sleutel].merge(bron[list(eigen.columns)], on=sleutel, how="left", indicator=True,
                                               validate="one_to_one")
     ontbreekt = int((kopie["_merge"] != "both").sum())

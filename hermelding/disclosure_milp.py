@@ -74,10 +74,12 @@ class Verslag:
     rondes: int = 0
 
 
-def greedy(gelijk: sparse.csr_matrix, waarde: np.ndarray, onderdrukt: np.ndarray) -> np.ndarray:
+def greedy(gelijk: sparse.csr_matrix, waarde: np.ndarray, onderdrukt: np.ndarray,
+           verboden: np.ndarray | None = None) -> np.ndarray:
     """Suppress the smallest other cell of every equality relation that has exactly one suppressed cell,
-    until none has (vectorised per round)."""
+    until none has (vectorised per round); never a `verboden` cell."""
     onderdrukt = onderdrukt.copy()
+    verboden = np.zeros(len(onderdrukt), dtype=bool) if verboden is None else verboden
     lid = abs(gelijk).astype(bool).tocsr()
     if lid.shape[0] == 0:
         return onderdrukt
@@ -85,7 +87,7 @@ def greedy(gelijk: sparse.csr_matrix, waarde: np.ndarray, onderdrukt: np.ndarray
     while True:
         aantal = lid @ onderdrukt.astype(np.int64)
         enkel = aantal == 1
-        kandidaat = enkel[rel] & ~onderdrukt[cel]
+        kandidaat = enkel[rel] & ~onderdrukt[cel] & ~verboden[cel]
         if not kandidaat.any():
             return onderdrukt
         r, c = rel[kandidaat], cel[kandidaat]
@@ -141,7 +143,7 @@ def _capaciteit_rijen(model: attack.Model, waarde: np.ndarray, primair: np.ndarr
     return m[nuttig], onder[nuttig]
 
 
-def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np.ndarray):
+def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np.ndarray, verboden=None):
     """The MILP with HiGHS; returns (solution or None, dual bound)."""
     import highspy
 
@@ -151,7 +153,7 @@ def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np
     lp.num_col_, lp.num_row_ = n, a.shape[0]
     lp.col_cost_ = np.asarray(kosten, dtype=float)
     lp.col_lower_ = vast.astype(float)
-    lp.col_upper_ = np.ones(n)
+    lp.col_upper_ = np.ones(n) if verboden is None else (~np.asarray(verboden, dtype=bool)).astype(float)
     lp.row_lower_ = onder
     lp.row_upper_ = np.full(a.shape[0], highspy.kHighsInf)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -176,17 +178,18 @@ def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np
     return np.asarray(h.getSolution().col_value) > 0.5, float(info.mip_dual_bound)
 
 
-def _hitas(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, delen, afronding: int, minimum: int,
-           methoden: dict[str, int]) -> np.ndarray:
+def _hitas(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, vast: np.ndarray, verboden: np.ndarray, delen,
+           afronding: int, minimum: int, methoden: dict[str, int]) -> np.ndarray:
     """Secondary suppression of one large block by HiTaS (as tau-Argus): the subtables top-down (the total
     with the regions, then each region with its municipalities), each protected on its own with the cells an
     upper subtable decided kept as decided: suppressed stays suppressed, and a shown one costs so much that it
     is only suppressed when the subtable cannot be protected otherwise. If that happens, the cell is marked
     suppressed and the upper levels are done again (backtracking). The result is verified afterwards on the
-    whole block (`kies_onderdrukking`)."""
+    whole block (`kies_onderdrukking`). `vast`: suppressed whatever happens (primary, a frozen release's);
+    `verboden`: never suppressed (shown in the frozen release)."""
     verplicht = np.zeros(len(waarde), dtype=bool)
     for poging in range(1, MAX_TERUGKOPPELINGEN + 2):
-        onderdrukt = primair | verplicht
+        onderdrukt = vast | verplicht
         beslist = np.zeros(len(waarde), dtype=bool)
         omhoog = np.zeros(len(waarde), dtype=bool)
         for _ouder, s, _ouder_cellen in delen:
@@ -194,7 +197,7 @@ def _hitas(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, delen, 
             kosten = waarde[s] + 1.0
             kosten = np.where(getoond_vast, kosten + kosten.sum() + 1.0, kosten)
             keuze, _ = kies_onderdrukking(attack.deelmodel(model, s), waarde[s], primair[s], afronding, minimum,
-                                          verplicht=onderdrukt[s], kosten=kosten, hitas=False)
+                                          verplicht=onderdrukt[s], vast_getoond=verboden[s], kosten=kosten, hitas=False)
             omhoog[s[keuze & getoond_vast]] = True
             onderdrukt[s] |= keuze
             beslist[s] = True
@@ -213,14 +216,17 @@ def _hitas(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, delen, 
 
 
 def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afronding: int,
-                       minimum: int, verplicht: np.ndarray | None = None, kosten: np.ndarray | None = None,
-                       hitas: bool = True) -> tuple[np.ndarray, Verslag]:
+                       minimum: int, verplicht: np.ndarray | None = None, vast_getoond: np.ndarray | None = None,
+                       kosten: np.ndarray | None = None, hitas: bool = True) -> tuple[np.ndarray, Verslag]:
     """Suppressed cells (primary and secondary) for the model's cells, and a report. `verplicht`: cells that
-    must be suppressed besides the primary ones; `kosten`: the objective per cell (default value + 1);
-    `hitas`: decompose a block larger than `attack.MAX_CELLEN_LP` along the region hierarchy."""
+    must be suppressed besides the primary ones, `vast_getoond`: cells that are never suppressed (both: a frozen
+    release's cells, hermelding/attack.py `met_bevroren`; `verplicht` also: HiTaS' decided cells);
+    `kosten`: the objective per cell (default value + 1); `hitas`: decompose a block larger than
+    `attack.MAX_CELLEN_LP` along the region hierarchy."""
     waarde = np.asarray(waarde, dtype=float)
     primair = np.asarray(primair, dtype=bool)
     n = len(waarde)
+    verboden = np.zeros(n, dtype=bool) if vast_getoond is None else np.asarray(vast_getoond, dtype=bool) & ~primair
     verslag = Verslag(cellen=n, primair=int(primair.sum()), waarde_primair=float(waarde[primair].sum()))
     vast = primair | (np.asarray(verplicht, dtype=bool) if verplicht is not None else False)
     onderdrukt = vast.copy()
@@ -234,12 +240,12 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
     ondergrens = 0.0
     methoden: dict[str, int] = {}
     # round 1: the optimisation over each block; verified with the attacker's LP
-    start = greedy(model.gelijk, waarde, vast)
+    start = greedy(model.gelijk, waarde, vast, verboden)
     for b in np.unique(blok[vast]):
         kol = np.flatnonzero(blok == b)
         delen = attack.deeltabellen(model, kol) if hitas and len(kol) > attack.MAX_CELLEN_LP else None
         if delen is not None:
-            onderdrukt[kol] = _hitas(model, waarde, primair, delen, afronding, minimum, methoden)[kol]
+            onderdrukt[kol] = _hitas(model, waarde, primair, vast, verboden, delen, afronding, minimum, methoden)[kol]
             methoden["HiTaS"] = methoden.get("HiTaS", 0) + 1
             continue
         if len(kol) > MAX_CELLEN_MILP:
@@ -249,7 +255,8 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
         rijen = sparse.vstack([enkel[:, kol], cap[:, kol]]).tocsr()
         onder = np.concatenate([np.zeros(enkel.shape[0]), cap_onder])
         bruikbaar = rijen.getnnz(axis=1) > 0
-        oplossing, grens = _los_op(kosten[kol], vast[kol], rijen[bruikbaar], onder[bruikbaar], start[kol])
+        oplossing, grens = _los_op(kosten[kol], vast[kol], rijen[bruikbaar], onder[bruikbaar], start[kol],
+                                   verboden[kol])
         if oplossing is None:
             onderdrukt[kol] = start[kol]
             methoden["heuristiek (tijdslimiet)"] = methoden.get("heuristiek (tijdslimiet)", 0) + 1
@@ -281,7 +288,7 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
         if ronde == MAX_RONDES:
             # last resort, always safe: every cell of the blocks of the failing cells suppressed (then no shown
             # count bounds them: each is anything >= 0 the relations allow)
-            extra = np.isin(blok, np.unique(blok[fout])) & ~onderdrukt
+            extra = np.isin(blok, np.unique(blok[fout])) & ~onderdrukt & ~verboden
             onderdrukt |= extra
             methoden["heuristiek (blok geheel onderdrukt)"] = len(np.unique(blok[fout]))
             log.warning("Disclosure: %s cell(s) still under-protected after %s rounds; their blocks are "
@@ -294,10 +301,12 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
         # the cheapest cells meeting all cuts by a small MILP
         sneden = []
         for cel, bindend in zip(fout, slecht["bindend"], strict=True):
+            bindend = np.asarray(bindend, dtype=int)
+            bindend = bindend[~verboden[bindend]]
             if len(bindend) == 0:
-                bindend = buren[cel].indices[~onderdrukt[buren[cel].indices]]
+                bindend = buren[cel].indices[~onderdrukt[buren[cel].indices] & ~verboden[buren[cel].indices]]
             if len(bindend) == 0:  # every related cell already suppressed: widen to the whole block
-                bindend = np.flatnonzero((blok == blok[cel]) & ~onderdrukt)
+                bindend = np.flatnonzero((blok == blok[cel]) & ~onderdrukt & ~verboden)
             if len(bindend):
                 sneden.append(np.asarray(bindend, dtype=int))
         if not sneden:  # nothing left to suppress in these blocks; the next round reports it

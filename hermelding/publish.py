@@ -266,6 +266,16 @@ def frozen_quarters(config: Config) -> dict[str, str]:
     return json.loads(pad.read_text(encoding="utf-8")) if pad.exists() else {}
 
 
+def latest_frozen_release(config: Config) -> Path | None:
+    """The folder of the release frozen for the latest quarter (bevriezingen.json), if it is still there: a new
+    release is protected together with it (docs/openbaarmaking.md, 'Twee releases samen')."""
+    bevroren = frozen_quarters(config)
+    if not bevroren:
+        return None
+    pad = releases_dir(config) / bevroren[max(bevroren)]
+    return pad if (pad / "release.json").exists() else None
+
+
 @dataclass
 class Release:
     release_id: str

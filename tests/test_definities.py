@@ -169,12 +169,13 @@ def test_the_public_monthly_curve_is_protected_once_with_the_cohort_table(gebouw
     cohort = query(db, "select * from openbaar.herhaling_cohort_openbaar where definitie_id <> 'intergenerationeel'")
     samen = cohort.merge(maand, on=sleutel, how="left", suffixes=("", "_maand"), indicator=True)
     assert len(samen) > 0 and (samen["_merge"] == "both").all()
-    for kolom in ("cohort_omvang", "aantal_gebeurtenissen", "aantal_at_risk", "cumulatief_pct", "cumulatief_pct_ci_onder"):
+    for kolom in ("cohort_omvang", "aantal_gebeurtenissen", "cumulatief_pct", "cumulatief_pct_ci_onder", "publiceerbaar"):
         a, b = samen[kolom].astype(float), samen[f"{kolom}_maand"].astype(float)
         assert ((a == b) | (a.isna() & b.isna())).all(), kolom
     # a percentage only where the whole cohort has been followed that long and enough remain at risk
     getoond = maand[maand.cumulatief_pct.notna()]
-    assert len(getoond) > 0 and getoond.publiceerbaar.astype(bool).all() and (getoond.aantal_at_risk >= 20).all()
+    assert len(getoond) > 0 and getoond.publiceerbaar.astype(bool).all()
+    assert (getoond.cohort_omvang - getoond.aantal_gebeurtenissen >= 20).all()
     assert (getoond.cumulatief_pct == (100 * getoond.aantal_gebeurtenissen / getoond.cohort_omvang).round(1)).all()
     assert maand[~maand.volledige_followup.astype(bool)].cumulatief_pct.isna().all()
     with audit._connect(cfg, db) as con:
@@ -484,14 +485,19 @@ def test_kaplan_meier_is_published_only_within_follow_up_and_with_enough_at_risk
     assert openbaar[~openbaar.publiceerbaar.astype(bool)].cumulatief_pct.isna().all()
     assert openbaar[~openbaar.publiceerbaar.astype(bool)].cumulatief_pct_ci_boven.isna().all()
     assert openbaar[openbaar.publiceerbaar.astype(bool)].cumulatief_pct.notna().any()
-    assert not openbaar[openbaar.aantal_at_risk.fillna(0) == 0].cumulatief_pct.notna().any()
-    # publishability must not reveal a bound on a suppressed number at risk
-    getoond = openbaar[openbaar.publiceerbaar.astype(bool)]
-    assert getoond.aantal_at_risk.notna().all() and (getoond.aantal_at_risk >= 20).all()
-    verborgen = openbaar[openbaar.aantal_at_risk.isna() & openbaar.volledige_followup.astype(bool)]
-    assert len(verborgen) > 0 and (verborgen.reden_niet_publiceerbaar == "at_risk_onderdrukt").all()
-    assert verborgen.cumulatief_pct.isna().all()
-    # and no flag says it either: an empty percentage over a suppressed number at risk is flagged alike
+    # the number at risk is not public (cohort minus events with complete follow-up: it would give away suppressed
+    # event counts); publicly, 'enough at risk' is decided on the published counts alone, so it reveals nothing more
+    assert openbaar.aantal_at_risk.isna().all() and (openbaar.aantal_at_risk_vlag == "niet_openbaar").all()
+    volledig = openbaar.volledige_followup.astype(bool)
+    getoond = openbaar.cohort_omvang.notna() & openbaar.aantal_gebeurtenissen.notna()
+    genoeg = openbaar.cohort_omvang - openbaar.aantal_gebeurtenissen >= 20
+    assert (openbaar.publiceerbaar.astype(bool) == (volledig & getoond & genoeg.fillna(False))).all()
+    verwacht = np.select([~volledig, ~getoond, ~genoeg.fillna(False)],
+                         ["followup_onvolledig", "aantal_onderdrukt", "te_weinig_at_risk"], "")
+    assert (openbaar.reden_niet_publiceerbaar.fillna("").to_numpy() == verwacht).all()
+    assert (openbaar.reden_niet_publiceerbaar == "te_weinig_at_risk").any()
+    # an empty percentage says why with a public flag only
+    verborgen = openbaar[volledig & openbaar.cumulatief_pct.isna()]
     assert verborgen.cumulatief_pct_vlag.notna().all()
     assert set(verborgen.cumulatief_pct_vlag) <= {"onderdrukt", "niet_openbaar"}
 
