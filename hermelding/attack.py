@@ -439,8 +439,10 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
 
     With `eis` (the protection level) the intervals are only computed as far as a verdict needs: two LPs
     push all target cells down and up at once; a cell whose values in those two feasible solutions already
-    span `eis` and reach it (so its true interval does too) keeps that range (`exact` False), the others
-    get their own two LPs.
+    span `eis` and reach it (so its true interval does too) keeps that range (`exact` False); then pushes in
+    random directions; the cells still undecided get their own LPs, and every optimum found on the way (a
+    feasible point) widens the known range of the others, so a cell is skipped, or its maximum is, as soon
+    as the points seen decide it. A cell found under-protected always has both exact LPs (and `bindend`).
 
     A block of more than `MAX_CELLEN_LP` cells is, given `anker` (the true counts) and the region hierarchy,
     checked per HiTaS subtable (`deeltabellen`): for a target in subtable S the LP keeps S free and fixes
@@ -525,6 +527,11 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
     return tabel
 
 
+# at most this many random-direction pushes per connected set before the per-cell LPs (stopping earlier when
+# a push pair decides fewer than 5% of the open cells): on the demo they cut the per-cell LPs from 2,700 to 900
+RICHTINGEN = 10
+
+
 def _los_lp(a, onder_k, boven_k, r_onder, r_boven, kol, getoond_k, doel_cellen, hier, eis_hier, bindend,
             plafond, uit, naam):
     """The LPs of one connected set of cells `kol` (columns of `a`, bounds onder_k/boven_k; rows between
@@ -584,19 +591,60 @@ def _los_lp(a, onder_k, boven_k, r_onder, r_boven, kol, getoond_k, doel_cellen, 
             open_ = nog
             if klaar:
                 break
+        # then pushes in random directions (some cells down, others up; seeded, so a run is reproducible):
+        # each optimum is another extreme point, and most cells the sum could not decide are decided by one
+        rng = np.random.default_rng(0)
+        for _ in range(RICHTINGEN):
+            if not open_.any():
+                break
+            j_open = doel_j[open_]
+            w = rng.choice([-1.0, 1.0], size=len(j_open)) * rng.uniform(0.5, 1.5, size=len(j_open))
+            for teken in (1.0, -1.0):
+                h.changeColsCost(len(j_open), j_open, teken * w)
+                if run() == highspy.HighsModelStatus.kOptimal:
+                    x = np.asarray(h.getSolution().col_value)[doel_j]
+                    laag, hoog = np.minimum(laag, x), np.maximum(hoog, x)
+                h.changeColsCost(len(j_open), j_open, np.zeros(len(j_open)))
+            laag_heel, hoog_heel = np.ceil(laag - 1e-6), np.floor(hoog + 1e-6)
+            nog = open_ & ~((hoog_heel - laag_heel >= eis_hier) & (hoog_heel >= eis_hier))
+            weinig = nog.sum() > 0.95 * open_.sum()
+            open_ = nog
+            if weinig:
+                break
         if len(vrij):
             h.changeColsBounds(len(vrij), vrij, onder_k[vrij], np.full(len(vrij), inf))
         genoeg = ~open_
         uit["onder"][hier[genoeg]], uit["boven"][hier[genoeg]] = laag[genoeg], hoog[genoeg]
         uit["exact"][hier[genoeg]] = False
         volgorde = np.flatnonzero(open_)
+    def beslist(i):
+        laag_heel, hoog_heel = np.ceil(laag[i] - 1e-6), np.floor(hoog[i] + 1e-6)
+        return hoog_heel - laag_heel >= eis_hier[i] and hoog_heel >= eis_hier[i]
+
     for i in volgorde:
         j = int(doel_j[i])
+        if eis_hier is not None and beslist(i):
+            # an earlier cell's optimum (a feasible point) already spans the protection level for this one
+            uit["onder"][hier[i]], uit["boven"][hier[i]] = laag[i], hoog[i]
+            uit["exact"][hier[i]] = False
+            continue
         for teken in (1.0, -1.0):
+            if teken < 0 and eis_hier is not None and beslist(i):
+                # its exact minimum and some feasible point suffice for the verdict: the maximum is not needed
+                uit["boven"][hier[i]] = hoog[i]
+                uit["exact"][hier[i]] = False
+                break
             h.changeColCost(j, teken)
             status = run()
             if status == highspy.HighsModelStatus.kOptimal:
                 waarde = teken * h.getInfo().objective_function_value
+                if eis_hier is not None:
+                    # every optimum is a point consistent with everything public: it widens what is known of
+                    # the other undecided cells, which then need fewer LPs of their own
+                    x = np.asarray(h.getSolution().col_value)[doel_j]
+                    laag, hoog = np.minimum(laag, x), np.maximum(hoog, x)
+                    if teken > 0:
+                        laag[i] = waarde
             elif status == highspy.HighsModelStatus.kUnbounded:
                 waarde = -teken * np.inf
             else:
