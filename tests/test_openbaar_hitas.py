@@ -171,3 +171,28 @@ def test_the_audit_refuses_a_release_it_cannot_verify(config, monkeypatch):
     uitslag = audit_module.audit(config, config.build_dir / "build.duckdb")
     assert not uitslag.geslaagd
     assert any("hermelding_regio_periode, block 0" in k for k in uitslag.kritiek)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_verdict_from_the_points_seen_is_the_verdict_of_the_exact_intervals(seed):
+    """The check decides a cell as soon as feasible points it met on the way (joint and random pushes, other
+    cells' optima) span the protection level: sound, because each point is consistent with everything public.
+    On a table with only primary and some random suppression (so that cells pass and fail), every verdict must
+    equal the one from the exact intervals, and every interval must lie inside the exact one."""
+    rng = np.random.default_rng(seed)
+    mart, gemeenten = landelijke_mart(rng)
+    model = attack.bouw_model({"t": (mart, SPEC)}, regio_ouders(mart, gemeenten))
+    waarde = model.cellen["waarde"].to_numpy(dtype=float)
+    afgerond = 5 * np.floor(waarde / 5 + 0.5)
+    primair = afgerond < 10
+    onderdrukt = primair | (rng.random(len(waarde)) < 0.15)
+    getoond = np.where(onderdrukt, np.nan, afgerond)
+    doelen = np.flatnonzero(onderdrukt)
+    eis = np.where(primair[doelen], 10, 1)
+    snel = attack.beoordeel(attack.intervallen(model, getoond, 2, doelen, eis=eis), primair[doelen], 10)
+    exact = attack.beoordeel(attack.intervallen(model, getoond, 2, doelen), primair[doelen], 10)
+    assert snel["te_smal"].any() and (~snel["te_smal"] & snel["primair"]).any()  # both verdicts occur
+    assert (~snel["exact"]).any()  # some cells were decided without their own LPs
+    assert (snel["te_smal"] == exact["te_smal"]).all() and (snel["vastgepind"] == exact["vastgepind"]).all()
+    assert (snel["onder"] >= exact["onder"] - 1e-6).all() and (snel["boven"] <= exact["boven"] + 1e-6).all()
+    assert np.allclose(snel.loc[snel["exact"], ["onder", "boven"]], exact.loc[snel["exact"], ["onder", "boven"]])
