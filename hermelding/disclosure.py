@@ -324,6 +324,25 @@ SPECIFICATIES: dict[str, Specificatie] = {
     # D2 by besluit (herhaling_besluit): year cohorts at the configured horizons; its cohort and events totals are
     # herhaling_cohort's cells (protected there, kept here: `openbare_mart_naast`), the parts are protected here
     "herhaling_besluit": _herhaling_besluit(),
+    # "gezinnen ooit eerder gezien" per region and year (eerder_gezien_regio_periode): meldingen, hermelding and
+    # vervolgmelding are D1's cells (protected there, kept here); a hermelding or vervolgmelding is seen before by
+    # definition, so eerder_gezien >= hermelding + vervolgmelding (the rest is a residual, never shown), and
+    # eerder_gezien <= meldingen (the share's numerator and denominator)
+    "eerder_gezien_regio_periode": Specificatie(
+        sleutel=("regiotype", "regiocode", "periode"),
+        tellingen=("meldingen", "hermelding", "vervolgmelding", "eerder_gezien", "eerder_gezien_overig"),
+        rij_groepen=(("eerder_gezien", ("hermelding", "vervolgmelding", "eerder_gezien_overig")),),
+        afgeleid={
+            "eerder_gezien_pct": ("aandeel", "eerder_gezien", "meldingen"),
+            "eerder_gezien_pct_ci_onder": ("wilson_onder", "eerder_gezien", "meldingen"),
+            "eerder_gezien_pct_ci_boven": ("wilson_boven", "eerder_gezien", "meldingen"),
+        },
+        # years only: no period relation inside this table (D1's periods are in hermelding_regio_periode)
+        periodiek=False,
+        residu=("eerder_gezien_overig",),
+        cellen_van="hermelding_regio_periode",
+        afgesloten="periode_compleet",
+    ),
 }
 
 

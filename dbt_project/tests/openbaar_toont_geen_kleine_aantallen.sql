@@ -11,7 +11,8 @@
 {% for besluit in d2_besluit_delen() %}
 {% do besluit_tellingen.extend(['cohort_omvang_' ~ besluit, 'aantal_gebeurtenissen_' ~ besluit]) %}
 {% endfor %}
-{% do marts.update({'herhaling_besluit_openbaar': besluit_tellingen}) %}
+{% do marts.update({'herhaling_besluit_openbaar': besluit_tellingen,
+    'eerder_gezien_regio_periode_openbaar': ['meldingen', 'hermelding', 'vervolgmelding', 'eerder_gezien']}) %}
 {% for mart, kolommen in marts.items() %}
 {% for kolom in kolommen %}
 select '{{ mart }}' as mart, '{{ kolom }}' as kolom, {{ kolom }} as waarde
