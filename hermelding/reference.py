@@ -71,3 +71,8 @@ def d2_besluit_delen() -> tuple[str, ...]:
         raise KeyError(f"dbt_project.yml var d2_besluit_delen names code(s) not in codelijsten.csv list besluit: "
                        f"{', '.join(onbekend)}")
     return delen
+
+
+def codelijst_namen(lijst: str) -> dict[str, str]:
+    """Code -> Dutch description of one list in codelijsten.csv (for reports)."""
+    return {r["code"]: r["omschrijving"] for r in _rows("codelijsten") if r["lijst"] == lijst}
