@@ -78,7 +78,8 @@ class Specificatie:
 
 def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimum: int = 10,
              regio_ouder: pd.DataFrame | None = None, verslag: dict | None = None,
-             bevroren: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
+             bevroren: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+             bron: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None) -> pd.DataFrame:
     """The public variant of a mart: counts rounded and protected as one linked set (secondary suppression
     by optimisation, hermelding/disclosure_milp.py), every ratio recomputed from the published counts
     (hermelding/attack.py `verhoudingen`), and one public flag value per empty cell (`VLAG_ONDERDRUKT`, or
@@ -87,7 +88,12 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
 
     `bevroren`: the latest frozen release's (exact, public) frames of this table: the new table is protected
     together with it, and a statistic unchanged since then keeps what that release did with it (suppressed stays
-    suppressed, shown stays shown: the attacker has it), hermelding/attack.py `met_bevroren`."""
+    suppressed, shown stays shown: the attacker has it), hermelding/attack.py `met_bevroren`.
+
+    `bron`: mart -> (exact, public) frames of tables already protected whose cells this table repeats
+    (`spec.cellen_van`) or that share relations with them: they are part of the model with all their relations,
+    every one of their cells keeps what its table did with it (suppressed stays suppressed, shown stays shown, same
+    value), and this table's cells are protected around them (`openbare_mart_naast`)."""
     from hermelding import attack
     from hermelding.disclosure_milp import kies_onderdrukking
 
@@ -102,7 +108,10 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
     # a fixed row order: ties between equal cells are broken by cell number, so the same input must give
     # the same cells whatever order the database returned the rows in
     frame = frame.sort_values(list(spec.sleutel)).reset_index(drop=True)
-    model = attack.bouw_model({"t": (frame, spec)}, regio_ouder)
+    tabellen = {"t": (frame, spec)}
+    for naam, (exact_bron, _) in (bron or {}).items():
+        tabellen[naam] = (exact_bron.reset_index(drop=True), SPECIFICATIES[naam])
+    model = attack.bouw_model(tabellen, regio_ouder)
     waarde = model.cellen["waarde"].to_numpy(dtype=float)
     vast_onderdrukt = vast_getoond = None
     if bevroren is not None and len(bevroren[1]):
@@ -115,13 +124,18 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
         waarde = samen["exact"]
         vast_getoond = samen["in_oud"] & ~np.isnan(samen["toen"])
         vast_onderdrukt = samen["in_oud"] & np.isnan(samen["toen"])
+    if bron:
+        getoond_daar, onderdrukt_daar = _vast_door_bron(model, waarde, bron, afronding)
+        vast_getoond = getoond_daar if vast_getoond is None else (np.asarray(vast_getoond, dtype=bool) | getoond_daar)
+        vast_onderdrukt = (onderdrukt_daar if vast_onderdrukt is None
+                           else (np.asarray(vast_onderdrukt, dtype=bool) | onderdrukt_daar))
     _controleer_relaties(model, waarde)
     afgerond = afronding * np.floor(waarde / afronding + 0.5)
     primair = afgerond < minimum
     onderdrukt, rapport = kies_onderdrukking(model, waarde, primair, afronding, minimum, vast_onderdrukt, vast_getoond)
     gepubliceerd = pd.array(np.where(onderdrukt, np.nan, afgerond), dtype="Float64").astype("Int64")
     uit = frame.copy()
-    rc = model.rijcellen
+    rc = model.rijcellen[model.rijcellen["mart"] == "t"]
     for k in spec.tellingen:
         deel = rc[rc["kolom"] == k]
         if deel.empty:  # a residual or unpublished count: never shown in this table
@@ -155,6 +169,29 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
         verslag["redenen"] = model.cellen.assign(reden=reden)[["sleutel", "kolom", "waarde"]].assign(
             reden=reden)[onderdrukt]
     return uit
+
+
+def _vast_door_bron(model, waarde: np.ndarray, bron: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+                    afronding: int) -> tuple[np.ndarray, np.ndarray]:
+    """(shown there, suppressed there) per cell of `model`: the cells of the already protected tables `bron`, as
+    those tables published them. A cell whose exact value would round to another number than the one published
+    there means the marts disagree: nothing is published."""
+    from hermelding import attack
+
+    daar = attack.bouw_model({naam: (publiek.reset_index(drop=True), SPECIFICATIES[naam])
+                              for naam, (_, publiek) in bron.items()}, None)
+    gepubliceerd = daar.cellen.drop_duplicates("sleutel").set_index("sleutel")["waarde"]
+    hier = model.cellen["sleutel"]
+    gedeeld = hier.isin(gepubliceerd.index).to_numpy()
+    toen = gepubliceerd.reindex(hier).to_numpy(dtype=float)
+    getoond, onderdrukt = gedeeld & ~np.isnan(toen), gedeeld & np.isnan(toen)
+    afgerond = afronding * np.floor(waarde / afronding + 0.5)
+    anders = getoond & (afgerond != toen)
+    if anders.any():
+        raise ValueError(f"Disclosure: {int(anders.sum())} count(s) of {', '.join(bron)} do not round to the value "
+                         f"published there (e.g. column {model.cellen['kolom'][anders].iloc[0]}): the internal and "
+                         "public marts disagree. Rebuild them; nothing published.")
+    return getoond, onderdrukt
 
 
 def _controleer_relaties(model, waarde: np.ndarray) -> None:
@@ -215,6 +252,40 @@ _HERHALING_COHORT = Specificatie(
     afgesloten="volledige_followup",
 )
 
+def _herhaling_besluit() -> Specificatie:
+    """D2 broken down by besluit (herhaling_besluit): the cohort and its events per besluit add up to the cohort's
+    total (with the residual `overig`, never shown per cell), and the totals are herhaling_cohort's cells."""
+    from hermelding.reference import d2_besluit_delen
+
+    delen = d2_besluit_delen()
+    omvang = tuple(f"cohort_omvang_{d}" for d in delen)
+    gebeurtenissen = tuple(f"aantal_gebeurtenissen_{d}" for d in delen)
+    afgeleid, voorwaarde = {}, {}
+    for d in delen:
+        for soort, kolom in (("aandeel", f"cumulatief_pct_{d}"), ("wilson_onder", f"cumulatief_pct_{d}_ci_onder"),
+                             ("wilson_boven", f"cumulatief_pct_{d}_ci_boven")):
+            afgeleid[kolom] = (soort, f"aantal_gebeurtenissen_{d}", f"cohort_omvang_{d}")
+            voorwaarde[kolom] = "volledige_followup"
+    return Specificatie(
+        # the cohort table's key, so that the totals are the same cells (cellen_van)
+        sleutel=("definitie_id", "regiotype", "regiocode", "cohort_periode", "horizon_maanden"),
+        tellingen=("cohort_omvang", "aantal_gebeurtenissen", *omvang, *gebeurtenissen,
+                   "cohort_omvang_overig", "aantal_gebeurtenissen_overig"),
+        # every closed casus has one besluit: total = the shown besluit + overig (residual: total >= shown parts)
+        rij_groepen=(("cohort_omvang", (*omvang, "cohort_omvang_overig")),
+                     ("aantal_gebeurtenissen", (*gebeurtenissen, "aantal_gebeurtenissen_overig"))),
+        afgeleid=afgeleid,
+        voorwaarde=voorwaarde,
+        # year cohorts only: no period relation inside this table (the totals' half years are in herhaling_cohort)
+        periodiek=False, periode_kolom="cohort_periode",
+        residu=("cohort_omvang_overig", "aantal_gebeurtenissen_overig"),
+        vast_over={k: ("horizon_maanden",) for k in ("cohort_omvang", *omvang, "cohort_omvang_overig")},
+        monotoon={k: ("horizon_maanden", 1) for k in ("aantal_gebeurtenissen", *gebeurtenissen)},
+        cellen_van="herhaling_cohort",
+        afgesloten="volledige_followup",
+    )
+
+
 # The public marts and their additive structure (mart-specific; the engine above is generic).
 SPECIFICATIES: dict[str, Specificatie] = {
     "hermelding_regio_periode": Specificatie(
@@ -250,6 +321,28 @@ SPECIFICATIES: dict[str, Specificatie] = {
     # the monthly Kaplan-Meier curve of D2 and D3 (herhaling_curve_maand): the cohort table's rules, one row per
     # month; at a configured horizon its cells are herhaling_cohort's (herhaling_cohort_openbaar copies them)
     "herhaling_curve_maand": replace(_HERHALING_COHORT, cellen_van="herhaling_cohort"),
+    # D2 by besluit (herhaling_besluit): year cohorts at the configured horizons; its cohort and events totals are
+    # herhaling_cohort's cells (protected there, kept here: `openbare_mart_naast`), the parts are protected here
+    "herhaling_besluit": _herhaling_besluit(),
+    # "gezinnen ooit eerder gezien" per region and year (eerder_gezien_regio_periode): meldingen, hermelding and
+    # vervolgmelding are D1's cells (protected there, kept here); a hermelding or vervolgmelding is seen before by
+    # definition, so eerder_gezien >= hermelding + vervolgmelding (the rest is a residual, never shown), and
+    # eerder_gezien <= meldingen (the share's numerator and denominator)
+    "eerder_gezien_regio_periode": Specificatie(
+        sleutel=("regiotype", "regiocode", "periode"),
+        tellingen=("meldingen", "hermelding", "vervolgmelding", "eerder_gezien", "eerder_gezien_overig"),
+        rij_groepen=(("eerder_gezien", ("hermelding", "vervolgmelding", "eerder_gezien_overig")),),
+        afgeleid={
+            "eerder_gezien_pct": ("aandeel", "eerder_gezien", "meldingen"),
+            "eerder_gezien_pct_ci_onder": ("wilson_onder", "eerder_gezien", "meldingen"),
+            "eerder_gezien_pct_ci_boven": ("wilson_boven", "eerder_gezien", "meldingen"),
+        },
+        # years only: no period relation inside this table (D1's periods are in hermelding_regio_periode)
+        periodiek=False,
+        residu=("eerder_gezien_overig",),
+        cellen_van="hermelding_regio_periode",
+        afgesloten="periode_compleet",
+    ),
 }
 
 
@@ -321,3 +414,19 @@ def openbare_mart_met_overname(mart: str, frame: pd.DataFrame, bron: pd.DataFram
     delen = [deel for deel in (eigen, kopie.astype(eigen.dtypes.to_dict())) if len(deel)]
     uit = pd.concat(delen, ignore_index=True) if delen else eigen
     return uit.sort_values(sleutel).reset_index(drop=True)
+
+
+def openbare_mart_naast(mart: str, frame: pd.DataFrame, bron: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+                        gemeenten: pd.DataFrame, afronding, minimum,
+                        bevroren_release: str | None = None) -> pd.DataFrame:
+    """A public mart that breaks down cells of other public tables, e.g. D2's cohort by besluit. `bron`: mart ->
+    (exact, public) frames of the already protected tables whose cells it repeats (its Specificatie's `cellen_van`)
+    and of the tables linked to those (the monthly curve): every cell of theirs keeps what was published, and this
+    table's own cells are protected with all relations of all of them together (part <= total, the sum of the
+    parts, regions, horizons, months, half years), as the release audit will check them."""
+    spec = SPECIFICATIES[mart]
+    bevroren = bevroren_frames(mart, bevroren_release)
+    regios = frame if bevroren is None else pd.concat([frame[["regiotype", "regiocode"]],
+                                                       bevroren[1][["regiotype", "regiocode"]]])
+    return openbaar(frame, spec, afronding=int(afronding), minimum=int(minimum),
+                    regio_ouder=regio_ouders(regios, gemeenten), bevroren=bevroren, bron=bron)

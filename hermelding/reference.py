@@ -56,3 +56,23 @@ def d1_groepen() -> tuple[tuple[str, tuple[str, ...]], ...]:
         if telling.get("deel_van"):
             groepen.setdefault(telling["deel_van"], []).append(telling["kolom"])
     return tuple((totaal, tuple(delen)) for totaal, delen in groepen.items())
+
+
+@lru_cache
+def d2_besluit_delen() -> tuple[str, ...]:
+    """The besluit codes D2's breakdown by besluit shows as columns (the var `d2_besluit_delen` of
+    dbt_project.yml, which herhaling_besluit reads too); every other code is the residual `overig`."""
+    import yaml
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    delen = tuple(project["vars"]["d2_besluit_delen"])
+    onbekend = sorted(set(delen) - set(codelijst("besluit")))
+    if onbekend:
+        raise KeyError(f"dbt_project.yml var d2_besluit_delen names code(s) not in codelijsten.csv list besluit: "
+                       f"{', '.join(onbekend)}")
+    return delen
+
+
+def codelijst_namen(lijst: str) -> dict[str, str]:
+    """Code -> Dutch description of one list in codelijsten.csv (for reports)."""
+    return {r["code"]: r["omschrijving"] for r in _rows("codelijsten") if r["lijst"] == lijst}

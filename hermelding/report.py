@@ -32,11 +32,17 @@ HERMELDING = "hermelding_regio_periode_openbaar"
 COHORT = "herhaling_cohort_openbaar"
 CURVE = "herhaling_curve_maand_openbaar"
 INTERGENERATIONEEL = "intergenerationeel_regio_periode_openbaar"
+BESLUIT = "herhaling_besluit_openbaar"
+EERDER_GEZIEN = "eerder_gezien_regio_periode_openbaar"
 KWARTALEN_IN_TREND = 8
 COHORTEN_IN_GRAFIEK = 4
 # greyscale-safe styles: each series differs by marker and line style, not by colour alone
 STIJLEN = [("o", "-"), ("s", "--"), ("^", "-."), ("D", ":"), ("v", (0, (5, 1, 1, 1)))]
 ONDERDRUKT = "."  # as in CBS tables: figure not published (too small, or would reveal a small one)
+# what D2 by besluit can and cannot say (report and notebook 02)
+BESLUIT_ZIN = ("Let op: dit laat een samenhang zien, geen oorzaak. Veilig Thuis besluit tot onderzoek of overdracht "
+               "juist bij zwaardere situaties, dus een hoger percentage na een besluit betekent niet dat dat besluit "
+               "tot meer nieuwe meldingen leidt.")
 
 UITLEG = {
     "eerdere_betrokkenheid": (
@@ -87,6 +93,7 @@ class ReportData:
     cohorten: pd.DataFrame       # D2, D3, D4(b): region and municipalities, half-year cohorts
     curven: pd.DataFrame         # D2, D3: the region's monthly curve per half-year cohort (publishable months)
     naast_elkaar: pd.DataFrame   # the definitions side by side for one year (definities_naast_elkaar)
+    besluit: pd.DataFrame        # D2 by besluit, region and municipalities, year cohorts (d2_naar_besluit)
     intergeneratie: pd.DataFrame  # D4(a): region and municipalities, half years
     definities: pd.DataFrame
     leveringen: pd.DataFrame
@@ -276,7 +283,8 @@ def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None
         release=release, kwartaal=kwartaal, regiocode=regiocode, regionaam=regionaam,
         bevroren=kwartaal in release.frozen_for, lookback_maanden=lookback, gegevens_begin=begin, kop=kop,
         trend=trend, trechter=_funnel(trend, kop, kwartaal), cohorten=cohorten, curven=curven,
-        naast_elkaar=definities_naast_elkaar(release, regiocode, int(kwartaal[:4])), intergeneratie=intergeneratie,
+        naast_elkaar=definities_naast_elkaar(release, regiocode, int(kwartaal[:4])),
+        besluit=d2_naar_besluit(release, regiocode, int(kwartaal[:4])), intergeneratie=intergeneratie,
         definities=definities, leveringen=leveringen, onderdrukking=onderdrukking)
 
 
@@ -331,13 +339,50 @@ def definities_naast_elkaar(release: ReleaseView, regiocode: str, tot_jaar: int 
             rijen.append({"regel": f"{naam}, {int(h)} maanden", "definitie": zin.format(jaar=jaartal, h=int(h)),
                           "periode": jaar, "pct": r.cumulatief_pct, "ci_onder": r.cumulatief_pct_ci_onder,
                           "ci_boven": r.cumulatief_pct_ci_boven, "toelichting": ""})
+    gezien = release.sql(f"select eerder_gezien_pct, eerder_gezien_pct_ci_onder, eerder_gezien_pct_ci_boven, "
+                         f"eerder_gezien_pct_vlag from {EERDER_GEZIEN} where regiotype = 'vt_regio' and regiocode = ? "
+                         "and periode = ?", [regiocode, jaar])
+    begin = _gegevens_begin(release, regiocode).year
     rijen.append({
         "regel": "Gezinnen ooit eerder gezien",
         "definitie": f"Van de meldingen in {jaartal}, het deel met een betrokkene die ooit eerder bij Veilig Thuis "
                      "bekend was (ook uit een casus die nog liep).",
-        "periode": jaar, "pct": None, "ci_onder": None, "ci_boven": None,
-        "toelichting": "Nog niet in de release: er is nog geen model voor deze definitie."})
+        "periode": jaar, "pct": gezien.eerder_gezien_pct.iloc[0] if len(gezien) else None,
+        "ci_onder": gezien.eerder_gezien_pct_ci_onder.iloc[0] if len(gezien) else None,
+        "ci_boven": gezien.eerder_gezien_pct_ci_boven.iloc[0] if len(gezien) else None,
+        "toelichting": (f"‘Ooit’ is hier: sinds het begin van de gegevens ({begin}); met een langere geschiedenis zou "
+                        "het hoger zijn." if len(gezien) and pd.notna(gezien.eerder_gezien_pct.iloc[0]) else
+                        "Onderdrukt of niet in deze release.")})
     return pd.DataFrame(rijen)
+
+
+def d2_naar_besluit(release: ReleaseView, regiocode: str, tot_jaar: int | None = None) -> pd.DataFrame:
+    """D2 broken down by what Veilig Thuis decided in the closed casus (issue 12, section 5), from the public
+    herhaling_besluit_openbaar, for the region and its municipalities and the year cohorts up to `tot_jaar`: one
+    row per region x cohort year x horizon x besluit (regiotype, regiocode, regionaam, cohort_periode,
+    horizon_maanden, besluit, besluit_naam, cohort_omvang, aantal_gebeurtenissen, pct, ci_onder, ci_boven,
+    volledige_followup). Empty counts and percentages are suppressed or not public (flag columns of the mart)."""
+    from hermelding.reference import codelijst_namen, d2_besluit_delen
+
+    breed = release.sql(f"""
+        select b.*, coalesce(g.gemeentenaam, ?) as regionaam
+        from {BESLUIT} as b
+        left join dim_gemeente as g on g.gemeentecode = b.regiocode
+        where ((b.regiotype = 'vt_regio' and b.regiocode = ?) or (b.regiotype = 'gemeente' and g.vt_regio = ?))
+            and cast(left(b.cohort_periode, 4) as integer) <= ?
+        order by b.regiotype desc, regionaam, b.cohort_periode, b.horizon_maanden
+    """, [_regio(release, regiocode)[1], regiocode, regiocode, tot_jaar if tot_jaar is not None else 9999])
+    namen = codelijst_namen("besluit")
+    sleutel = ["regiotype", "regiocode", "regionaam", "cohort_periode", "horizon_maanden", "volledige_followup"]
+    delen = [breed[sleutel].assign(
+        besluit=d, besluit_naam=namen.get(d, d), cohort_omvang=breed[f"cohort_omvang_{d}"],
+        aantal_gebeurtenissen=breed[f"aantal_gebeurtenissen_{d}"], pct=breed[f"cumulatief_pct_{d}"],
+        ci_onder=breed[f"cumulatief_pct_{d}_ci_onder"], ci_boven=breed[f"cumulatief_pct_{d}_ci_boven"])
+        for d in d2_besluit_delen()]
+    if not delen or breed.empty:
+        return pd.DataFrame(columns=[*sleutel, "besluit", "besluit_naam", "cohort_omvang", "aantal_gebeurtenissen",
+                                     "pct", "ci_onder", "ci_boven"])
+    return pd.concat(delen, ignore_index=True)
 
 
 def _halfjaar_van(kwartaal: str) -> str:
@@ -661,6 +706,18 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
           rij.oordeel] for rij in t.itertuples()])
     onderdrukt_gemeenten = t[t.hermelding_pct.isna()].regionaam.tolist()
 
+    besluit_jaar = data.naast_elkaar.periode.iloc[0]
+    b = data.besluit[(data.besluit.regiotype == "vt_regio") & (data.besluit.cohort_periode == besluit_jaar)]
+    besluit_horizons = sorted(b.horizon_maanden.unique())
+    besluit_tabel = _html_table(
+        ["Besluit", "Afgesloten casussen"] + [f"Binnen {int(h)} maanden opnieuw gemeld (%)" for h in besluit_horizons]
+        + [f"95%-interval ({int(h)} mnd)" for h in besluit_horizons[-1:]],
+        [[naam, getal(groep.cohort_omvang.iloc[0])]
+         + [getal(groep[groep.horizon_maanden == h].pct.iloc[0], 1) for h in besluit_horizons]
+         + [interval(groep[groep.horizon_maanden == h].ci_onder.iloc[0], groep[groep.horizon_maanden == h].ci_boven.iloc[0])
+            for h in besluit_horizons[-1:]]
+         for naam, groep in b.groupby("besluit_naam", sort=False)])
+
     def cohort_tabel(definitie_id: str) -> str:
         c = data.cohorten[(data.cohorten.definitie_id == definitie_id) & (data.cohorten.regiotype == "vt_regio")]
         horizons = sorted(c.horizon_maanden.unique())
@@ -777,6 +834,14 @@ meetelt.</p>
 {_html_table(["Definitie", "Wat telt", "Percentage", "95%-interval", "Toelichting"],
         [[r.regel, r.definitie, getal(r.pct, 1), interval(r.ci_onder, r.ci_boven), r.toelichting]
          for r in data.naast_elkaar.itertuples()])}</section>
+
+<section><h2>Herhaling na afsluiting (D2) naar besluit van Veilig Thuis</h2>
+<p>Komen gezinnen terug omdat de hulp niet paste, te laat kwam of er niet was? Deze tabel zet het percentage
+afgesloten casussen met een nieuwe melding naast wat Veilig Thuis in de casus besloot (jaarcohort
+{_e(periode_naam(besluit_jaar))}, regio). {BESLUIT_ZIN}</p>
+{besluit_tabel}
+<p class="klein">Percentages alleen waar de hele groep de horizon heeft doorlopen en genoeg casussen overblijven;
+“.” = onderdrukt of niet openbaar. Per gemeente en voor alle jaren: het Excel-blad ‘D2 naar besluit’.</p></section>
 
 <section><h2>Intergenerationeel (D4)</h2>
 {_figuur(grafieken['d4'], 'Intergenerationeel per halfjaar',
@@ -904,6 +969,15 @@ def write_excel(data: ReportData, pad: Path) -> None:
            {3: PCT, 4: PCT, 5: PCT},
            f"Dezelfde regio en hetzelfde jaar ({n.periode.iloc[0]}), elke definitie in één zin; "
            "“.” = niet gepubliceerd (zie toelichting).")
+    b = data.besluit
+    _sheet(wb, "D2 naar besluit", ["Soort", "Regiocode", "Regio / gemeente", "Cohort (jaar)", "Horizon (maanden)",
+                                   "Besluit", "Afgesloten casussen", "Opnieuw gemeld", "Opnieuw gemeld %",
+                                   "95%-interval ondergrens", "95%-interval bovengrens", "Volledige follow-up"],
+           [[r.regiotype, r.regiocode, r.regionaam, r.cohort_periode, r.horizon_maanden, r.besluit_naam,
+             r.cohort_omvang, r.aantal_gebeurtenissen, r.pct, r.ci_onder, r.ci_boven, _janee(r.volledige_followup)]
+            for r in b.itertuples()],
+           {4: GETAL, 6: GETAL, 7: GETAL, 8: PCT, 9: PCT, 10: PCT},
+           "Herhaalde melding (D2) naar besluit in de afgesloten casus. " + BESLUIT_ZIN + " “.” = onderdrukt.")
     for definitie_id, titel in (("herhaalde_melding", "D2 Herhaalde melding"), ("recidive_pleger", "D3 Recidive pleger"),
                                 ("intergenerationeel", "D4b Intergen. cohort")):
         c = data.cohorten[data.cohorten.definitie_id == definitie_id]

@@ -251,7 +251,8 @@ def test_dbt_var_defaults_equal_the_configuration():
 
     standaard = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())["vars"]
     structuur = standaard.pop("d1_tellingen")  # the structure of D1's counts, not a parameter
-    assert structuur and dbt_vars(load_config(REPO)) == standaard
+    besluiten = standaard.pop("d2_besluit_delen")  # the besluit codes D2's breakdown shows: structure too
+    assert structuur and besluiten and dbt_vars(load_config(REPO)) == standaard
 
 
 # --- D1's count columns: one list, read by SQL and Python -------------------------------------------
@@ -312,11 +313,14 @@ def test_the_attacker_finds_nothing_in_the_demo_release(gebouwd):
     """All public tables together, rounding bounds, every relation, LP: no suppressed cell pinned, every
     primary cell's interval reaches 10 and is 10 wide, every ratio a function of the published counts."""
     from hermelding.audit import aanvalsaudit
+    from hermelding.disclosure import SPECIFICATIES
 
     _, db, _ = gebouwd
     with duckdb.connect(str(db), read_only=True) as con:
         cellen, verhoudingen, cijfers = aanvalsaudit(con, 5, 10)
     assert cijfers["cellen_gecontroleerd"] > 1000 and cijfers["primair"] > 500
+    # every public table is in it, D2 by besluit too (its suppressed parts are checked with the cohort tables)
+    assert set(SPECIFICATIES) <= set(cellen["mart"]) and "herhaling_besluit" in SPECIFICATIES
     assert cijfers["vastgepind"] == 0 and cijfers["te_smal"] == 0 and cijfers["relaties_geschonden"] == 0
     assert cijfers["smalste_interval_primair"] >= 10
     assert cellen["waarheid_binnen"].all()

@@ -10,6 +10,7 @@ import subprocess
 from datetime import date
 
 import duckdb
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
@@ -24,7 +25,8 @@ from tests.conftest import REPO, kopieer_leveringen, kopieer_marts, project_conf
 
 KWARTAAL = "2025KW03"
 SHEETS = {"Samenvatting", "D1 Hermelding", "D1 Trechter", "D2 Herhaalde melding", "D3 Recidive pleger",
-          "D4a Intergenerationeel", "D4b Intergen. cohort", "Definities", "Definities naast elkaar", "Datakwaliteit"}
+          "D4a Intergenerationeel", "D4b Intergen. cohort", "Definities", "Definities naast elkaar", "Datakwaliteit",
+          "D2 naar besluit"}
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +123,9 @@ def test_the_definitions_side_by_side_are_the_published_figures_of_one_region_an
             verwacht[f"Herhaalde melding na afsluiting (D2), {r.horizon_maanden} maanden"] = r.cumulatief_pct
         elif r.definitie_id == "recidive_pleger":
             verwacht[f"Recidive pleger (D3), {r.horizon_maanden} maanden"] = r.cumulatief_pct
+    gezien = _public(cfg, "select eerder_gezien_pct from eerder_gezien_regio_periode_openbaar "
+                          "where regiocode = 'VT02' and periode = ?", [jaar]).eerder_gezien_pct.iloc[0]
+    verwacht["Gezinnen ooit eerder gezien"] = gezien
     gevonden = {r["Definitie"]: r["Percentage"] for r in rijen if r["Percentage"] != ONDERDRUKT}
     assert gevonden.keys() == verwacht.keys()
     for naam, pct in verwacht.items():
@@ -129,6 +134,38 @@ def test_the_definitions_side_by_side_are_the_published_figures_of_one_region_an
     assert all(r["Toelichting"] for r in rijen if r["Percentage"] == ONDERDRUKT)
     html = res.html.read_text(encoding="utf-8")
     assert "de definities naast elkaar" in html and getal(d1, 1) in html
+
+def test_d2_by_besluit_sheet_and_section_show_the_public_breakdown(rapport):
+    """Issue 12, section 5: D2 by besluit, equal to herhaling_besluit_openbaar for the region and its
+    municipalities, '.' exactly where the public mart is empty, and a section in the HTML that says it shows
+    association, not cause."""
+    from hermelding.reference import codelijst_namen, d2_besluit_delen
+    from hermelding.report import BESLUIT_ZIN
+
+    cfg, res = rapport
+    rijen = _rows(load_workbook(res.excel)["D2 naar besluit"])
+    breed = _public(cfg, "select * from herhaling_besluit_openbaar where regiotype <> 'totaal' "
+                         "and cast(left(cohort_periode, 4) as integer) <= 2025")
+    namen = {naam: code for code, naam in codelijst_namen("besluit").items()}
+    assert len(rijen) == 4 * len(breed) > 100
+    sleutel = breed.set_index(["regiocode", "cohort_periode", "horizon_maanden"])
+    punten = 0
+    for r in rijen:
+        bron = sleutel.loc[(r["Regiocode"], r["Cohort (jaar)"], r["Horizon (maanden)"])]
+        code = namen[r["Besluit"]]
+        for kop, kolom in (("Afgesloten casussen", f"cohort_omvang_{code}"),
+                           ("Opnieuw gemeld", f"aantal_gebeurtenissen_{code}"), ("Opnieuw gemeld %", f"cumulatief_pct_{code}"),
+                           ("95%-interval bovengrens", f"cumulatief_pct_{code}_ci_boven")):
+            if pd.isna(bron[kolom]):  # empty in the public mart
+                assert r[kop] == ONDERDRUKT, kop
+                punten += 1
+            else:
+                assert isinstance(r[kop], int | float) and r[kop] == pytest.approx(float(bron[kolom])), kop
+    assert punten > 0  # suppressed parts exist on the demo and are shown as "."
+    html = res.html.read_text(encoding="utf-8")
+    assert "naar besluit van Veilig Thuis" in html and BESLUIT_ZIN in html
+    assert all(codelijst_namen("besluit")[code] in html for code in d2_besluit_delen())
+
 
 def test_funnel_limits_surround_the_regional_percentage(rapport):
     _cfg, res = rapport
