@@ -254,6 +254,10 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
             continue
         rijen = sparse.vstack([enkel[:, kol], cap[:, kol]]).tocsr()
         onder = np.concatenate([np.zeros(enkel.shape[0]), cap_onder])
+        # a row that cannot be met even at its best (its cells fixed shown or suppressed, e.g. a frozen release's
+        # or another table's) would make the whole MILP infeasible and leave the block to the greedy rule: ask of
+        # it only what it can give; the verification below decides whether that protects the cell
+        onder = np.minimum(onder, rijen.maximum(0) @ (~verboden[kol]).astype(float) + rijen.minimum(0) @ vast[kol])
         bruikbaar = rijen.getnnz(axis=1) > 0
         oplossing, grens = _los_op(kosten[kol], vast[kol], rijen[bruikbaar], onder[bruikbaar], start[kol],
                                    verboden[kol])
@@ -267,7 +271,7 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
     verslag.optimum_ondergrens = ondergrens
     verslag.doelwaarde_milp = float(kosten[onderdrukt].sum())
     # later rounds only add cells, so an interval only widens: a cell that passed keeps passing and only
-    # the failing cells need checking again
+    # the failing cells, and the cells suppressed in the round, need checking again
     buren = abs(sparse.vstack([model.gelijk, model.ongelijk])).astype(bool).tocsc()  # relation x cell
     buren = (buren.T @ buren).tocsr()  # cell x cell: shares a relation
     te_controleren = np.flatnonzero(onderdrukt)
@@ -293,7 +297,7 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
             methoden["heuristiek (blok geheel onderdrukt)"] = len(np.unique(blok[fout]))
             log.warning("Disclosure: %s cell(s) still under-protected after %s rounds; their blocks are "
                         "suppressed entirely (%s more cells).", len(fout), ronde - 1, int(extra.sum()))
-            te_controleren = fout
+            te_controleren = np.union1d(fout, np.flatnonzero(extra))
             continue
         # per failing cell at least one of the shown cells that bind its interval in the attacker's LP
         # must be suppressed (a Benders-type cut: relaxing only non-binding cells cannot widen it); where the
@@ -323,7 +327,8 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
         if oplossing is None:
             oplossing = np.ones(len(kol), dtype=bool)
         onderdrukt[kol[oplossing]] = True
-        te_controleren = fout
+        # the cells suppressed now were never checked: one could be pinned by the cells still shown
+        te_controleren = np.union1d(fout, kol[oplossing])
         log.info("Disclosure round %s: %s cell(s) under-protected; %s more suppressed.", ronde, len(fout),
                  int(oplossing.sum()))
     verslag.methode = methoden
