@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from datetime import date
+from html import unescape
 
 import duckdb
 import pandas as pd
@@ -302,3 +303,28 @@ def test_report_needs_no_internal_table(demo_release, tmp_path):
             release.file(naam).unlink()
     res = make_report(cfg, "2025KW3")
     assert res.html.is_file() and res.excel.is_file()
+
+
+@pytest.mark.parametrize("start", ["afsluiting", "melding"])
+def test_d3_text_follows_the_configured_clock_start_everywhere(rapport, start):
+    """D3's cohort is described from recidive_pleger_start (hermelding.toml) in the D3 section, the definitions and
+    the side-by-side table; not as the other variant anywhere."""
+    from hermelding.report import D3_COHORT, collect, d3_cohort, render_html
+
+    cfg, _ = rapport
+    with open_release(root=cfg) as release:
+        data = collect(release, "2025KW3", None, start)
+        html = unescape(render_html(data, {k: "" for k in ("trend", "gemeenten", "trechter", "d2", "d3", "d4")}))
+    wie, klok = d3_cohort(start, "een halfjaar")
+    assert wie in html and klok in html
+    ander = next(v for v in D3_COHORT if v != start)
+    assert d3_cohort(ander, "een halfjaar")[0] not in html
+    d3 = data.naast_elkaar[data.naast_elkaar.regel.str.startswith("Recidive pleger")]
+    assert len(d3) and d3.definitie.str.contains(d3_cohort(start, data.naast_elkaar.periode.iloc[0][:4])[0]).all()
+
+
+def test_report_d3_text_uses_the_projects_setting(rapport):
+    cfg, res = rapport
+    from hermelding.report import d3_cohort
+
+    assert d3_cohort(cfg.recidive_pleger_start, "een halfjaar")[0] in unescape(res.html.read_text(encoding="utf-8"))
