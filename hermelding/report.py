@@ -817,8 +817,9 @@ openbare cijfers · release {_e(r.release_id)} van {gepubliceerd}</p>
 <section><h2>Kerncijfers</h2>{kop_html}
 <p>Het hermeldingspercentage is het deel van alle ontvangen meldingen waarbij ten minste één betrokkene al bekend
 was uit een eerdere, afgesloten casus ({_e(_lookback_tekst(data.lookback_maanden))} terugkijken), zoals het CBS
-het telt. Aantallen zijn afgerond op veelvouden van 5; percentages en intervallen zijn berekend op de exacte
-aantallen.</p></section>
+het telt. Aantallen zijn afgerond op veelvouden van 5; percentages en intervallen zijn berekend uit de
+gepubliceerde, afgeronde aantallen (zodat ze geen exacte aantallen prijsgeven) en kunnen daardoor iets afwijken van
+een berekening op exacte aantallen.</p></section>
 
 <section><h2>Hermelding over de laatste acht kwartalen</h2>
 {_figuur(grafieken['trend'], 'Lijngrafiek hermeldingspercentage regio per kwartaal',

@@ -328,3 +328,10 @@ def test_report_d3_text_uses_the_projects_setting(rapport):
     from hermelding.report import d3_cohort
 
     assert d3_cohort(cfg.recidive_pleger_start, "een halfjaar")[0] in unescape(res.html.read_text(encoding="utf-8"))
+
+
+def test_report_says_percentages_come_from_the_published_rounded_counts(rapport):
+    """docs/openbaarmaking.md rule 7: every ratio is computed from the rounded, shown counts, never the exact ones."""
+    tekst = " ".join(unescape(rapport[1].html.read_text(encoding="utf-8")).split())
+    assert "berekend op de exacte aantallen" not in tekst
+    assert "berekend uit de gepubliceerde, afgeronde aantallen" in tekst
