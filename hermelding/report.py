@@ -574,7 +574,8 @@ def chart_cohort(data: ReportData, definitie_id: str) -> str:
     cohorten = sorted(regio.cohort_periode.unique())[-COHORTEN_IN_GRAFIEK:]
     fig = _figure(8, 3.6)
     ax = fig.add_subplot()
-    hoogste_horizon = int(data.cohorten[data.cohorten.definitie_id == definitie_id].horizon_maanden.max() or 24)
+    hoogste = data.cohorten[data.cohorten.definitie_id == definitie_id].horizon_maanden.max()
+    hoogste_horizon = 24 if pd.isna(hoogste) else int(hoogste)  # no cohort yet (a quarter early in the data)
     for i, cohort in enumerate(cohorten):
         c = regio[regio.cohort_periode == cohort].sort_values("maand")
         x = [0, *c.maand.astype(int)]
@@ -752,6 +753,10 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
 
     def cohort_tabel(definitie_id: str) -> str:
         c = data.cohorten[(data.cohorten.definitie_id == definitie_id) & (data.cohorten.regiotype == "vt_regio")]
+        if c.empty:
+            return (f"<p>Nog geen cijfers: een cohort telt mee zodra het halfjaar voorbij is, en tot en met "
+                    f"{_e(periode_naam(data.kwartaal))} is er in deze release geen afgelopen halfjaar met casussen "
+                    f"van deze regio (de gegevens beginnen in {data.gegevens_begin.year}).</p>")
         horizons = sorted(c.horizon_maanden.unique())
         rijen = []
         for cohort, groep in c.groupby("cohort_periode", sort=True):

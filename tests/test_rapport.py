@@ -335,3 +335,20 @@ def test_report_says_percentages_come_from_the_published_rounded_counts(rapport)
     tekst = " ".join(unescape(rapport[1].html.read_text(encoding="utf-8")).split())
     assert "berekend op de exacte aantallen" not in tekst
     assert "berekend uit de gepubliceerde, afgeronde aantallen" in tekst
+
+
+def test_the_first_quarter_of_the_data_gives_a_report_that_says_cohorts_are_missing(demo_release, tmp_path,
+                                                                                     monkeypatch):
+    """The trial's `hermelding rapport --kwartaal 2019KW1` died with INTERNAL ERROR (NaN to int): a quarter before
+    the first half-year cohort must give a report that says what is missing."""
+    cfg = kopieer_marts(demo_release, tmp_path)
+    eerste = _public(cfg, "select min(periode) as p from hermelding_regio_periode_openbaar "
+                          "where periodesoort = 'kwartaal'").p.iloc[0]
+    monkeypatch.setenv("HERMELDING_ROOT", str(REPO))
+    monkeypatch.setenv("HERMELDING_MARTS_DIR", str(cfg.marts_dir))
+    uit = CliRunner().invoke(app, ["rapport", "--kwartaal", eerste])
+    assert uit.exit_code == 0, uit.output
+    assert "INTERNAL ERROR" not in uit.output
+    res = make_report(cfg, eerste)
+    tekst = unescape(res.html.read_text(encoding="utf-8"))
+    assert tekst.count("Nog geen cijfers: een cohort telt mee zodra het halfjaar voorbij is") >= 2  # D2, D3 (D4b)
