@@ -89,11 +89,11 @@ def uitleg(definitie_id: str, data: ReportData) -> str:
                                                begin=data.gegevens_begin.year, d3_cohort=cohort, d3_index=index)
 
 
-VLAGGEN = {
-    "primair": "het aantal is na afronding kleiner dan de minimumtelling",
-    "secundair": "extra onderdrukt, zodat een ander onderdrukt getal niet door optellen of aftrekken "
-                 "terug te rekenen is",
-    "afgeleid": "een getal waaruit dit cijfer berekend wordt, is onderdrukt",
+VLAGGEN = {  # the values of the public *_vlag columns (docs/openbaarmaking.md, rule 6)
+    "onderdrukt": "niet gepubliceerd ter bescherming: het aantal is na afronding te klein, zou een ander "
+                  "onderdrukt getal terug laten rekenen, of het cijfer is berekend uit een onderdrukt aantal",
+    "niet_openbaar": "deze tabel publiceert dit cijfer nooit, bijvoorbeeld een hermeldingspercentage zonder volledige "
+                     "terugkijkperiode of een cohortpercentage waar het cohort nog niet de hele horizon is gevolgd",
 }
 
 

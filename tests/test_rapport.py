@@ -352,3 +352,22 @@ def test_the_first_quarter_of_the_data_gives_a_report_that_says_cohorts_are_miss
     res = make_report(cfg, eerste)
     tekst = unescape(res.html.read_text(encoding="utf-8"))
     assert tekst.count("Nog geen cijfers: een cohort telt mee zodra het halfjaar voorbij is") >= 2  # D2, D3 (D4b)
+
+
+def test_empty_cell_explanation_names_exactly_the_flags_the_public_tables_carry(rapport):
+    """The public *_vlag columns carry 'onderdrukt' or 'niet_openbaar' only; the report and docs/sql.md explain
+    those, not the internal reasons (primair, secundair, afgeleid)."""
+    from hermelding.report import VLAGGEN
+
+    cfg, res = rapport
+    with open_release(root=cfg) as release:
+        vlaggen = set()
+        for tabel in release.tables():
+            kolommen = [k for k in release.table(tabel).columns if k.endswith("_vlag")]
+            for k in kolommen:
+                vlaggen |= set(release.sql(f'select distinct "{k}" as v from {tabel} where "{k}" is not null').v)
+    assert vlaggen and vlaggen <= set(VLAGGEN)
+    tekst = unescape(res.html.read_text(encoding="utf-8")) + (REPO / "docs" / "sql.md").read_text(encoding="utf-8")
+    for intern in ("primair", "secundair", "afgeleid"):
+        assert f"`{intern}`" not in tekst and f"<b>{intern}</b>" not in tekst
+    assert all(f"<b>{v}</b>" in tekst for v in VLAGGEN)
