@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +25,7 @@ from rich.table import Table
 from hermelding.config import ConfigError, load_config
 
 EXIT_OK, EXIT_KWALITEIT, EXIT_INVOER, EXIT_BEZET, EXIT_FOUT = 0, 1, 2, 3, 4
+EXIT_PIJP = 141  # 128 + SIGPIPE: the output pipe was closed by its reader, as `yes | head` ends
 
 app = typer.Typer(
     help="hermelding: Veilig Thuis deliveries -> warehouse -> definitions -> quality gate -> releases.",
@@ -132,6 +135,12 @@ def _guarded(function):
             return function(*args, **kwargs)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # the reader of our output stopped (`hermelding sql --csv ... | head -1`): stop quietly, as CLI tools
+            # do; point stdout at /dev/null so the interpreter's final flush does not fail again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(EXIT_PIJP) from None
         except Exception as exc:  # noqa: BLE001 - this is the one place that turns errors into exit codes
             code = _exit_code(exc)
             soort = {EXIT_INVOER: "ERROR", EXIT_BEZET: "BUSY", EXIT_KWALITEIT: "NOT PUBLISHED"}.get(code, "INTERNAL ERROR")
@@ -614,8 +623,6 @@ def sql(
 
     Example: [bold]hermelding sql --kwartaal 2025KW3 "select regionaam, hermelding_pct from openbaar.hermelding_regio_periode_openbaar where periode = '2025KW3'"[/bold]
     """
-    import sys
-
     from hermelding.publish import QueryRefused
     from hermelding.query import render_text, run_query, write_excel
 

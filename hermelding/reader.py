@@ -121,7 +121,12 @@ class ReleaseView:
         return self._con
 
     def sql(self, query: str, parameters: list | None = None) -> pd.DataFrame:
-        """Run a query on this release and return a DataFrame."""
+        """Run a query on this release and return a DataFrame. A string literal that is wholly a short period
+        code ('2025KW3', '2025hj1', '2025JJ') is read as the CBS code, as `hermelding sql` does (one rule:
+        hermelding.query.normalise_period_literals)."""
+        from hermelding.query import normalise_period_literals  # query imports this module
+
+        query, _ = normalise_period_literals(query)
         return self.connection().execute(query, parameters or []).df()
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hermelding.config import Config
+from hermelding.config import Config, load_config
 from hermelding.periode import normalise_kwartaal, parse_periode, vorige_periode
 from hermelding.reader import ReleaseView, open_release
 from hermelding.statistiek import Z_95, Z_998, funnel_grenzen
@@ -55,8 +55,8 @@ UITLEG = {
         "betrokkenen. Casussen die we nog niet zo lang kunnen volgen, tellen mee zolang we ze zien "
         "(Kaplan-Meier)."),
     "recidive_pleger": (
-        "Recidive pleger (D3): van de personen die in een periode als pleger geregistreerd zijn, het percentage "
-        "dat binnen 12 of 24 maanden opnieuw als pleger voorkomt in een melding over een andere casus. De rol "
+        "Recidive pleger (D3): van de {d3_cohort}, het percentage dat binnen 12 of 24 maanden (geteld vanaf "
+        "{d3_index}) opnieuw als pleger voorkomt in een melding over een andere casus. De rol "
         "'pleger' is niet altijd ingevuld; daardoor is dit cijfer eerder te laag dan te hoog."),
     "intergenerationeel": (
         "Intergenerationeel (D4): (a) van de volwassen slachtoffers en plegers in een periode het deel dat eerder, "
@@ -64,11 +64,36 @@ UITLEG = {
         "dat later als volwassen slachtoffer of pleger terugkomt. Omdat de gegevens pas in {begin} beginnen, "
         "kan 'eerder' niet verder terugkijken dan dat: de eerste jaren zijn daardoor (te) laag."),
 }
-VLAGGEN = {
-    "primair": "het aantal is na afronding kleiner dan de minimumtelling",
-    "secundair": "extra onderdrukt, zodat een ander onderdrukt getal niet door optellen of aftrekken "
-                 "terug te rekenen is",
-    "afgeleid": "een getal waaruit dit cijfer berekend wordt, is onderdrukt",
+# D3's cohort in words for each value of recidive_pleger_start (hermelding.toml), the one place the report, its
+# Excel and the notebooks take it from; the definition itself: int_recidive_pleger.sql and its YAML doc
+D3_COHORT = {
+    "afsluiting": ("plegers van wie een casus in {periode} is afgesloten", "de eerste afsluiting van zo'n casus"),
+    "melding": ("personen die in {periode} als pleger in een melding zijn geregistreerd",
+                "hun eerste melding als pleger in die periode"),
+}
+
+
+def d3_cohort(recidive_pleger_start: str | None = None, periode: str = "een periode") -> tuple[str, str]:
+    """(who is in a D3 cohort, where their clock starts), in Dutch, for the configured recidive_pleger_start
+    (default: hermelding.toml of the project found from the working folder)."""
+    if recidive_pleger_start is None:
+        recidive_pleger_start = load_config().recidive_pleger_start
+    cohort, index = D3_COHORT[recidive_pleger_start]
+    return cohort.format(periode=periode), index
+
+
+def uitleg(definitie_id: str, data: ReportData) -> str:
+    """The plain-Dutch explanation of a definition (UITLEG) filled in for this report."""
+    cohort, index = d3_cohort(data.recidive_pleger_start)
+    return UITLEG.get(definitie_id, "").format(lookback=_lookback_tekst(data.lookback_maanden),
+                                               begin=data.gegevens_begin.year, d3_cohort=cohort, d3_index=index)
+
+
+VLAGGEN = {  # the values of the public *_vlag columns (docs/openbaarmaking.md, rule 6)
+    "onderdrukt": "niet gepubliceerd ter bescherming: het aantal is na afronding te klein, zou een ander "
+                  "onderdrukt getal terug laten rekenen, of het cijfer is berekend uit een onderdrukt aantal",
+    "niet_openbaar": "deze tabel publiceert dit cijfer nooit, bijvoorbeeld een hermeldingspercentage zonder volledige "
+                     "terugkijkperiode of een cohortpercentage waar het cohort nog niet de hele horizon is gevolgd",
 }
 
 
@@ -98,6 +123,7 @@ class ReportData:
     definities: pd.DataFrame
     leveringen: pd.DataFrame
     onderdrukking: pd.DataFrame
+    recidive_pleger_start: str   # hermelding.toml: where D3's clock starts (d3_cohort says it in words)
     afronding: dict = field(default_factory=dict)
 
 
@@ -202,8 +228,12 @@ def _funnel(trend: pd.DataFrame, kop: dict, kwartaal: str) -> pd.DataFrame:
     return gemeenten.sort_values("regionaam").reset_index(drop=True)
 
 
-def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None = None) -> ReportData:
-    """All figures of the report, from the public marts of one release."""
+def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None = None,
+            recidive_pleger_start: str | None = None) -> ReportData:
+    """All figures of the report, from the public marts of one release. recidive_pleger_start: the configured
+    D3 clock start (default: hermelding.toml of the project found from the working folder)."""
+    if recidive_pleger_start is None:
+        recidive_pleger_start = load_config().recidive_pleger_start
     regiocode, regionaam = _regio(release, regio)
     kwartaal = normalise_kwartaal(kwartaal) if kwartaal else latest_complete_quarter(release, regiocode)
     beschikbaar = release.sql(f"select distinct periode from {HERMELDING} where periodesoort = 'kwartaal' "
@@ -283,12 +313,14 @@ def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None
         release=release, kwartaal=kwartaal, regiocode=regiocode, regionaam=regionaam,
         bevroren=kwartaal in release.frozen_for, lookback_maanden=lookback, gegevens_begin=begin, kop=kop,
         trend=trend, trechter=_funnel(trend, kop, kwartaal), cohorten=cohorten, curven=curven,
-        naast_elkaar=definities_naast_elkaar(release, regiocode, int(kwartaal[:4])),
+        naast_elkaar=definities_naast_elkaar(release, regiocode, int(kwartaal[:4]), recidive_pleger_start),
         besluit=d2_naar_besluit(release, regiocode, int(kwartaal[:4])), intergeneratie=intergeneratie,
-        definities=definities, leveringen=leveringen, onderdrukking=onderdrukking)
+        definities=definities, leveringen=leveringen, onderdrukking=onderdrukking,
+        recidive_pleger_start=recidive_pleger_start)
 
 
-def definities_naast_elkaar(release: ReleaseView, regiocode: str, tot_jaar: int | None = None) -> pd.DataFrame:
+def definities_naast_elkaar(release: ReleaseView, regiocode: str, tot_jaar: int | None = None,
+                            recidive_pleger_start: str | None = None) -> pd.DataFrame:
     """The definitions side by side for one region and one year (issue 12, section 5): why one region can honestly
     report very different 'recidive' figures. The year is the latest (up to `tot_jaar`) whose D2 cohort has been
     followed for its longest configured horizon, so every line is about the same year. Published figures only
@@ -329,8 +361,8 @@ def definities_naast_elkaar(release: ReleaseView, regiocode: str, tot_jaar: int 
             ("herhaalde_melding", "Herhaalde melding na afsluiting (D2)",
              "Van de casussen die in {jaar} zijn afgesloten, het deel waarover binnen {h} maanden opnieuw is gemeld."),
             ("recidive_pleger", "Recidive pleger (D3)",
-             "Van de plegers van wie een casus in {jaar} is afgesloten, het deel dat binnen {h} maanden opnieuw als "
-             "pleger is gemeld.")):
+             f"Van de {d3_cohort(recidive_pleger_start, '{jaar}')[0]}, het deel dat binnen {{h}} maanden opnieuw "
+             "als pleger is gemeld.")):
         eigen = cohort[(cohort.definitie_id == definitie_id) & (cohort.cohort_periode == jaar)]
         for h in sorted(eigen.horizon_maanden.unique()):
             if definitie_id == "herhaalde_melding" and h < 12:
@@ -542,7 +574,8 @@ def chart_cohort(data: ReportData, definitie_id: str) -> str:
     cohorten = sorted(regio.cohort_periode.unique())[-COHORTEN_IN_GRAFIEK:]
     fig = _figure(8, 3.6)
     ax = fig.add_subplot()
-    hoogste_horizon = int(data.cohorten[data.cohorten.definitie_id == definitie_id].horizon_maanden.max() or 24)
+    hoogste = data.cohorten[data.cohorten.definitie_id == definitie_id].horizon_maanden.max()
+    hoogste_horizon = 24 if pd.isna(hoogste) else int(hoogste)  # no cohort yet (a quarter early in the data)
     for i, cohort in enumerate(cohorten):
         c = regio[regio.cohort_periode == cohort].sort_values("maand")
         x = [0, *c.maand.astype(int)]
@@ -720,6 +753,10 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
 
     def cohort_tabel(definitie_id: str) -> str:
         c = data.cohorten[(data.cohorten.definitie_id == definitie_id) & (data.cohorten.regiotype == "vt_regio")]
+        if c.empty:
+            return (f"<p>Nog geen cijfers: een cohort telt mee zodra het halfjaar voorbij is, en tot en met "
+                    f"{_e(periode_naam(data.kwartaal))} is er in deze release geen afgelopen halfjaar met casussen "
+                    f"van deze regio (de gegevens beginnen in {data.gegevens_begin.year}).</p>")
         horizons = sorted(c.horizon_maanden.unique())
         rijen = []
         for cohort, groep in c.groupby("cohort_periode", sort=True):
@@ -743,7 +780,7 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
     definities = "".join(
         f"<dt>{_e(rij.naam)} <span class='klein'>({_e(rij.definitie_id)}, versie {_e(rij.versie)}; "
         f"{_e(rij.parameters)} = {_e(rij.parameterwaarden)})</span></dt>"
-        f"<dd><p>{_e(UITLEG.get(rij.definitie_id, '').format(lookback=_lookback_tekst(data.lookback_maanden), begin=data.gegevens_begin.year))}</p>"
+        f"<dd><p>{_e(uitleg(rij.definitie_id, data))}</p>"
         f"<p class='klein'>Formele omschrijving: {_e(rij.omschrijving)}</p></dd>"
         for rij in data.definities.itertuples())
 
@@ -785,8 +822,9 @@ openbare cijfers · release {_e(r.release_id)} van {gepubliceerd}</p>
 <section><h2>Kerncijfers</h2>{kop_html}
 <p>Het hermeldingspercentage is het deel van alle ontvangen meldingen waarbij ten minste één betrokkene al bekend
 was uit een eerdere, afgesloten casus ({_e(_lookback_tekst(data.lookback_maanden))} terugkijken), zoals het CBS
-het telt. Aantallen zijn afgerond op veelvouden van 5; percentages en intervallen zijn berekend op de exacte
-aantallen.</p></section>
+het telt. Aantallen zijn afgerond op veelvouden van 5; percentages en intervallen zijn berekend uit de
+gepubliceerde, afgeronde aantallen (zodat ze geen exacte aantallen prijsgeven) en kunnen daardoor iets afwijken van
+een berekening op exacte aantallen.</p></section>
 
 <section><h2>Hermelding over de laatste acht kwartalen</h2>
 {_figuur(grafieken['trend'], 'Lijngrafiek hermeldingspercentage regio per kwartaal',
@@ -811,7 +849,7 @@ vrijwel zeker echt af; tussen 95% en 99,8% is het een signaal om te volgen, geen
 
 <section><h2>Herhaling na afsluiting (D2) en recidive van plegers (D3)</h2>
 <p>Deze cijfers volgen groepen (cohorten) door de tijd: de casussen die in een halfjaar zijn afgesloten (D2) en de
-personen die in een halfjaar als pleger zijn geregistreerd (D3). De lijn geeft het cumulatieve percentage dat
+{_e(d3_cohort(data.recidive_pleger_start, 'een halfjaar')[0])} (D3). De lijn geeft het cumulatieve percentage dat
 opnieuw gemeld is, per maand sinds het begin (de openbare maandcurve, met dezelfde afronding en onderdrukking
 als elke openbare tabel). Een lijn loopt tot de laatste maand die het hele cohort al heeft kunnen doorlopen en
 waarin nog genoeg casussen of personen gevolgd worden; een recent cohort heeft daardoor een korte lijn. De tabel
@@ -1003,8 +1041,7 @@ def write_excel(data: ReportData, pad: Path) -> None:
            {4: GETAL, 5: GETAL, 6: "0.00", 7: "0.00", 8: "0.00", 9: GETAL})
     _sheet(wb, "Definities", ["Definitie", "Naam", "Versie", "Parameter", "Waarde", "Uitleg", "Formele omschrijving"],
            [[r.definitie_id, r.naam, r.versie, r.parameters, r.parameterwaarden,
-             UITLEG.get(r.definitie_id, "").format(lookback=_lookback_tekst(data.lookback_maanden),
-                                                   begin=data.gegevens_begin.year), r.omschrijving]
+             uitleg(r.definitie_id, data), r.omschrijving]
             for r in data.definities.itertuples()]
            + [["“.”", "Onderdrukt", "", "", "", "Niet gepubliceerd: " + "; ".join(f"{v}: {t}" for v, t in VLAGGEN.items()), ""]])
     lev = data.leveringen
@@ -1045,7 +1082,7 @@ def make_report(config: Config, kwartaal: str | None = None, regio: str | None =
             gevraagd = latest_complete_quarter(release, _regio(release, regio)[0])
     kies = {"release": release_id} if release_id else {"kwartaal": gevraagd}
     with open_release(root=config, **kies) as release:
-        data = collect(release, gevraagd, regio)
+        data = collect(release, gevraagd, regio, config.recidive_pleger_start)
         grafieken = {"trend": chart_trend(data), "gemeenten": chart_gemeenten(data), "trechter": chart_funnel(data),
                      "d2": chart_cohort(data, "herhaalde_melding"), "d3": chart_cohort(data, "recidive_pleger"),
                      "d4": chart_intergeneratie(data)}

@@ -36,7 +36,7 @@ import duckdb
 import pandas as pd
 
 from hermelding.build import BuildFailed, build, build_db, dbt_vars
-from hermelding.config import Config
+from hermelding.config import Config, load_config
 
 SCRATCH = "gevoeligheid"
 # the Kaplan-Meier definitions --horizons applies to, with their dbt var (hermelding.toml key)
@@ -63,6 +63,23 @@ def label(lookback: int) -> str:
 
 def scratch_root(config: Config) -> Path:
     return config.warehouse.parent / SCRATCH
+
+
+def latest_comparison(config: Config | None = None, intern: bool = False
+                      ) -> tuple[Path, dict, pd.DataFrame] | None:
+    """The newest saved sensitivity run (its folder, gevoeligheid.json, vergelijking.csv), or None when there is
+    none. Public by default: with intern=False a run made from the internal marts (--intern, exact counts) is
+    skipped."""
+    root = scratch_root(config or load_config())
+    for folder in sorted(root.iterdir() if root.is_dir() else [], reverse=True):  # names are UTC times
+        info_pad, csv = folder / "gevoeligheid.json", folder / "vergelijking.csv"
+        if not (info_pad.is_file() and csv.is_file()):
+            continue  # a run that failed or is still running
+        info = json.loads(info_pad.read_text(encoding="utf-8"))
+        if not intern and str(info.get("mart", "")).startswith("intern"):
+            continue
+        return folder, info, pd.read_csv(csv)
+    return None
 
 
 def _snapshot(config: Config, doel: Path) -> Path:

@@ -102,3 +102,23 @@ def test_while_the_pipeline_runs_a_sensitivity_run_is_refused_as_busy_and_leaves
         uitkomst = CliRunner().invoke(app, ["gevoeligheid", "--lookback", "12"], env={"COLUMNS": "200"})
     assert uitkomst.exit_code == 3 and "busy" in uitkomst.output, uitkomst.output
     assert set((cfg.warehouse.parent / "gevoeligheid").glob("*")) == eerder
+
+
+def test_latest_comparison_is_the_newest_complete_public_run_unless_intern_is_asked(tmp_path):
+    from hermelding.sensitivity import latest_comparison, scratch_root
+    from tests.conftest import project_config
+
+    cfg = project_config(tmp_path)
+    assert latest_comparison(cfg) is None  # no run yet: the notebook says how to make one
+    for naam, mart, compleet in [("20250101T000000Z", "openbaar (disclosure-controlled)", True),
+                                 ("20250102T000000Z", "intern (exact)", True),
+                                 ("20250103T000000Z", "openbaar (disclosure-controlled)", False)]:
+        folder = scratch_root(cfg) / naam
+        folder.mkdir(parents=True)
+        (folder / "gevoeligheid.json").write_text(json.dumps({"mart": mart}), encoding="utf-8")
+        if compleet:
+            pd.DataFrame({"periode": [naam]}).to_csv(folder / "vergelijking.csv", index=False)
+    folder, info, vergelijking = latest_comparison(cfg)
+    assert folder.name == "20250101T000000Z" and info["mart"].startswith("openbaar")
+    assert list(vergelijking.periode) == ["20250101T000000Z"]
+    assert latest_comparison(cfg, intern=True)[0].name == "20250102T000000Z"

@@ -42,6 +42,27 @@ def test_notebook_executes_against_the_demo_release(pad, demo_release, monkeypat
     from hermelding.publish import current_release
 
     assert f"Release {current_release(demo_release)}" in tekst  # it read the demo release, not another one
+    if pad.stem.startswith("02"):
+        # the region label is the region in the data, not the first municipality's region of the country
+        from hermelding.reader import open_release
+
+        release = open_release(root=demo_release)
+        codes = set(release.table("herhaling_cohort_openbaar").query("regiotype == 'vt_regio'").regiocode)
+        dim = release.table("dim_gemeente")
+        namen = set(dim[dim.vt_regio.isin(codes)].vt_regionaam)
+        assert len(namen) == 1 and f"regio {namen.pop()}" in tekst
+        for ander in set(dim.vt_regionaam) - set(dim[dim.vt_regio.isin(codes)].vt_regionaam):
+            assert f"regio {ander}\n" not in tekst, ander
+    if pad.stem.startswith("03"):
+        bron = "\n".join(c.source for c in nb.cells)
+        # public by default: the internal marts are opened only after the reader sets INTERN = True
+        assert "INTERN = False" in bron and "INTERN = False: alleen openbare tabellen" in tekst
+        assert "Terugkijkperiode in deze classificatie" not in tekst
+        # the look-back section describes the existing command and claims only what its output shows
+        for fout in ("een volgende versie van de pijplijn", "te weinig hermeldingen", "veel lager", "ruim\n  tien"):
+            assert fout not in bron + tekst, fout
+        assert "hermelding gevoeligheid --lookback 12,24,36,0" in bron
+        assert ("Er is geen opgeslagen vergelijking" in tekst) or ("Vergelijking " in tekst)
 
 
 def test_report_and_every_notebook_are_dbt_exposures_of_the_marts_they_read():

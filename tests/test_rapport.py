@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from datetime import date
+from html import unescape
 
 import duckdb
 import pandas as pd
@@ -302,3 +303,71 @@ def test_report_needs_no_internal_table(demo_release, tmp_path):
             release.file(naam).unlink()
     res = make_report(cfg, "2025KW3")
     assert res.html.is_file() and res.excel.is_file()
+
+
+@pytest.mark.parametrize("start", ["afsluiting", "melding"])
+def test_d3_text_follows_the_configured_clock_start_everywhere(rapport, start):
+    """D3's cohort is described from recidive_pleger_start (hermelding.toml) in the D3 section, the definitions and
+    the side-by-side table; not as the other variant anywhere."""
+    from hermelding.report import D3_COHORT, collect, d3_cohort, render_html
+
+    cfg, _ = rapport
+    with open_release(root=cfg) as release:
+        data = collect(release, "2025KW3", None, start)
+        html = unescape(render_html(data, {k: "" for k in ("trend", "gemeenten", "trechter", "d2", "d3", "d4")}))
+    wie, klok = d3_cohort(start, "een halfjaar")
+    assert wie in html and klok in html
+    ander = next(v for v in D3_COHORT if v != start)
+    assert d3_cohort(ander, "een halfjaar")[0] not in html
+    d3 = data.naast_elkaar[data.naast_elkaar.regel.str.startswith("Recidive pleger")]
+    assert len(d3) and d3.definitie.str.contains(d3_cohort(start, data.naast_elkaar.periode.iloc[0][:4])[0]).all()
+
+
+def test_report_d3_text_uses_the_projects_setting(rapport):
+    cfg, res = rapport
+    from hermelding.report import d3_cohort
+
+    assert d3_cohort(cfg.recidive_pleger_start, "een halfjaar")[0] in unescape(res.html.read_text(encoding="utf-8"))
+
+
+def test_report_says_percentages_come_from_the_published_rounded_counts(rapport):
+    """docs/openbaarmaking.md rule 7: every ratio is computed from the rounded, shown counts, never the exact ones."""
+    tekst = " ".join(unescape(rapport[1].html.read_text(encoding="utf-8")).split())
+    assert "berekend op de exacte aantallen" not in tekst
+    assert "berekend uit de gepubliceerde, afgeronde aantallen" in tekst
+
+
+def test_the_first_quarter_of_the_data_gives_a_report_that_says_cohorts_are_missing(demo_release, tmp_path,
+                                                                                     monkeypatch):
+    """The trial's `hermelding rapport --kwartaal 2019KW1` died with INTERNAL ERROR (NaN to int): a quarter before
+    the first half-year cohort must give a report that says what is missing."""
+    cfg = kopieer_marts(demo_release, tmp_path)
+    eerste = _public(cfg, "select min(periode) as p from hermelding_regio_periode_openbaar "
+                          "where periodesoort = 'kwartaal'").p.iloc[0]
+    monkeypatch.setenv("HERMELDING_ROOT", str(REPO))
+    monkeypatch.setenv("HERMELDING_MARTS_DIR", str(cfg.marts_dir))
+    uit = CliRunner().invoke(app, ["rapport", "--kwartaal", eerste])
+    assert uit.exit_code == 0, uit.output
+    assert "INTERNAL ERROR" not in uit.output
+    res = make_report(cfg, eerste)
+    tekst = unescape(res.html.read_text(encoding="utf-8"))
+    assert tekst.count("Nog geen cijfers: een cohort telt mee zodra het halfjaar voorbij is") >= 2  # D2, D3 (D4b)
+
+
+def test_empty_cell_explanation_names_exactly_the_flags_the_public_tables_carry(rapport):
+    """The public *_vlag columns carry 'onderdrukt' or 'niet_openbaar' only; the report and docs/sql.md explain
+    those, not the internal reasons (primair, secundair, afgeleid)."""
+    from hermelding.report import VLAGGEN
+
+    cfg, res = rapport
+    with open_release(root=cfg) as release:
+        vlaggen = set()
+        for tabel in release.tables():
+            kolommen = [k for k in release.table(tabel).columns if k.endswith("_vlag")]
+            for k in kolommen:
+                vlaggen |= set(release.sql(f'select distinct "{k}" as v from {tabel} where "{k}" is not null').v)
+    assert vlaggen and vlaggen <= set(VLAGGEN)
+    tekst = unescape(res.html.read_text(encoding="utf-8")) + (REPO / "docs" / "sql.md").read_text(encoding="utf-8")
+    for intern in ("primair", "secundair", "afgeleid"):
+        assert f"`{intern}`" not in tekst and f"<b>{intern}</b>" not in tekst
+    assert all(f"<b>{v}</b>" in tekst for v in VLAGGEN)

@@ -123,3 +123,17 @@ def test_sql_cannot_reach_other_files_or_write(demo_release, tmp_path):
             release.sql(query)
     assert not (tmp_path / "uit.csv").exists()
     assert release.sql("select count(*) from dim_gemeente").iloc[0, 0] > 0
+
+
+def test_sql_reads_short_period_codes_as_hermelding_sql_does(demo_release):
+    """The trial's open_release().sql("... where periode='2025KW3'") returned 0 rows silently."""
+    with open_release(root=demo_release) as release:
+        cbs = release.sql("select periode from hermelding_regio_periode_openbaar where periodesoort = 'kwartaal' "
+                          "order by periode desc limit 1").periode.iloc[0]
+        kort = f"{cbs[:4]}kw{int(cbs[6:])}"  # e.g. '2025kw3'
+        vraag = "select count(*) as n from hermelding_regio_periode_openbaar where periode = '{}'"
+        n = release.sql(vraag.format(kort)).n.iloc[0]
+        assert n > 0 and n == release.sql(vraag.format(cbs)).n.iloc[0]
+        # only whole literals are codes: a pattern is left as written
+        assert release.sql(f"select count(*) as n from hermelding_regio_periode_openbaar "
+                           f"where periode like '{cbs[:6]}%'").n.iloc[0] >= n

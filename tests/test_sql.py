@@ -154,3 +154,28 @@ def test_excel_holds_raw_values_with_numbers_as_numbers_and_the_query(demo, tmp_
     over = dict(boek["query"].iter_rows(min_row=2, values_only=True))
     assert "'2025KW03'" in over["query"] and over["release"] == pub.current_release(demo)
     assert runner.invoke(app, ["sql", "--excel", str(tmp_path / "uit.csv"), "select 1"]).exit_code == 2
+
+
+def test_csv_into_a_pipe_that_closes_early_stops_quietly(demo):
+    """`hermelding sql --csv ... | head -1` printed 'ERROR [Errno 32] Broken pipe', exited 2 and logged a
+    traceback; a closed output pipe ends the command quietly, as CLI tools do."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    hermelding = Path(sys.executable).with_name("hermelding")
+    def logs():
+        return {p for map_ in (demo.warehouse.parent, demo.marts_dir) for p in map_.rglob("*.log")}
+
+    voor = logs()
+    proces = subprocess.Popen(
+        [str(hermelding), "sql", "--csv", "select * from openbaar.hermelding_regio_periode_openbaar, range(40)"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    assert proces.stdout.readline()  # the header, then the reader goes away
+    proces.stdout.close()
+    fout = proces.stderr.read().decode()
+    proces.wait(timeout=120)
+    assert "Broken pipe" not in fout and "ERROR" not in fout and "Traceback" not in fout, fout
+    assert proces.returncode in (0, 141)
+    assert logs() == voor  # no traceback written to a log
