@@ -331,6 +331,11 @@ def met_bevroren(nu: Model, nu_exact: np.ndarray, oud: Model, oud_exact: pd.Seri
     return model, {"exact": exact, "toen": toen, "in_oud": in_oud, "gelijk_gebleven": int(zelfde.sum())}
 
 
+class InconsistentPublicTables(ValueError):
+    """A statistic published in several places (Specificatie.cellen_van) has different values or statuses there:
+    the tables contradict each other, so they cannot be checked (or published)."""
+
+
 def _controleer_herhaald(lang: pd.DataFrame) -> None:
     """A statistic that appears in several rows or tables (one cell) must have one value everywhere, shown or
     empty alike: a count shown in one table and suppressed in another is simply shown."""
@@ -341,7 +346,7 @@ def _controleer_herhaald(lang: pd.DataFrame) -> None:
     verschil = (per_cel.nunique(dropna=False) > 1)
     if verschil.any():
         voorbeeld = verschil[verschil].index[0].split("|")
-        raise ValueError(f"Disclosure: {int(verschil.sum())} statistic(s) are published with different values (or "
+        raise InconsistentPublicTables(f"Disclosure: {int(verschil.sum())} statistic(s) are published with different values (or "
                          f"shown in one place and suppressed in another), e.g. column {voorbeeld[1]} of "
                          f"{voorbeeld[0]}: a table that repeats another's cells (Specificatie.cellen_van) must copy "
                          "them. Nothing published.")

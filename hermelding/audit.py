@@ -208,7 +208,7 @@ def audit(config: Config, build_db: Path, vorige_release: Path | None = None) ->
         try:
             onthulling, verhoudingen, cijfers = aanvalsaudit(con, int(config.afronding), int(config.minimum_telling),
                                                              latest_frozen_release(config))
-        except attack.AttackerLPError as exc:
+        except (attack.AttackerLPError, attack.InconsistentPublicTables) as exc:
             # what cannot be verified is not published
             log.error("Attacker audit: %s", exc)
             result = AuditResult(kritiek=[f"audit_onthulling: {exc}"], suites={"audit_onthulling": False},

@@ -352,6 +352,11 @@ def test_the_attacker_audit_refuses_a_leaky_release(gebouwd, tmp_path):
                 set {k} = 5 * floor(i.{k} / 5 + 0.5)
                 from marts.hermelding_regio_periode as i
                 where o.regiocode = i.regiocode and o.periode = i.periode and o.{k} is null and {keep}""")
+        for k in ("meldingen", "hermelding", "vervolgmelding"):  # the same statistics, repeated for 'eerder gezien'
+            con.execute(f"""
+                update openbaar.eerder_gezien_regio_periode_openbaar as e set {k} = o.{k}
+                from openbaar.hermelding_regio_periode_openbaar as o
+                where e.regiotype = o.regiotype and e.regiocode = o.regiocode and e.periode = o.periode""")
         con.execute("""
             update openbaar.hermelding_regio_periode_openbaar as o set hermelding_pct = i.hermelding_pct
             from marts.hermelding_regio_periode as i
@@ -359,6 +364,25 @@ def test_the_attacker_audit_refuses_a_leaky_release(gebouwd, tmp_path):
         cellen, verhoudingen, cijfers = aanvalsaudit(con, 5, 10)
     assert cijfers["cellen_gecontroleerd"] >= 1 and cijfers["te_smal"] + cijfers["vastgepind"] >= 1
     assert verhoudingen.set_index("kolom").loc["hermelding_pct", "afwijkend"] > 0
+
+
+def test_public_tables_that_contradict_each_other_are_a_refused_release_not_a_crash(gebouwd, tmp_path):
+    """One statistic published in two tables (D1's year meldingen, repeated for 'ooit eerder gezien') with two
+    values: the audit cannot check such tables, so it refuses the release with a message, and does not crash."""
+    import shutil
+
+    from hermelding.audit import audit
+    from tests.conftest import kopieer_project
+
+    cfg = kopieer_project(gebouwd[0], tmp_path / "project")
+    kopie = cfg.build_dir / gebouwd[1].name
+    shutil.copy(gebouwd[1], kopie)
+    with duckdb.connect(str(kopie)) as con:
+        con.execute("""update openbaar.hermelding_regio_periode_openbaar set meldingen = meldingen + 5
+                       where regiotype = 'vt_regio' and periode like '%JJ00'""")
+    uitslag = audit(cfg, kopie)
+    assert not uitslag.geslaagd
+    assert any("published with different values" in k for k in uitslag.kritiek), uitslag.kritiek
 
 
 def test_headline_cells_are_not_sacrificed_for_a_residual_class(gebouwd):
