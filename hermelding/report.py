@@ -589,7 +589,8 @@ def chart_cohort(data: ReportData, definitie_id: str) -> str:
                 markerfacecolor="white" if i % 2 else "black", label=f"cohort {periode_naam(cohort)}")
     ax.set_xlim(0, hoogste_horizon + 1)
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("Maanden sinds het begin (afsluiting casus / eerste registratie als pleger)")
+    begin = "afsluiting casus" if definitie_id != "recidive_pleger" else d3_cohort(data.recidive_pleger_start)[1]
+    ax.set_xlabel(f"Maanden sinds het begin ({begin})")
     ax.set_ylabel("Cumulatief % met gebeurtenis")
     _style(ax)
     if cohorten:
