@@ -369,7 +369,8 @@ def publish_build(config: Config, build_db: Path, audit_samenvatting: dict, extr
                             "sha256": hashlib.sha256(doel.read_bytes()).hexdigest()}
             if i == 0:
                 _crash_point(config, "tijdens_export")
-        definities = con.execute("select definitie_id, versie, parameters, parameterwaarden from dimensies.dim_definitie").df()
+        definities = con.execute(
+            "select definitie_id, versie, parameters, parameterwaarden, startpunt from dimensies.dim_definitie").df()
     # the dbt documentation site (models, columns, lineage with the report and notebooks as exposures), generated
     # from a copy of the build database: readable with the public figures, it holds no data
     from hermelding.build import BuildFailed, docs_site

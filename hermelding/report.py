@@ -169,6 +169,16 @@ def _lookback(release: ReleaseView) -> int | None:
     return None if waarde is None or pd.isna(waarde) else int(waarde)
 
 
+def _d3_startpunt(release: ReleaseView) -> str | None:
+    """Where D3's clock starts in the build of this release (dim_definitie.startpunt); None for a release made
+    before the column existed."""
+    kolommen = release.sql("select * from dim_definitie limit 0").columns
+    if "startpunt" not in kolommen:
+        return None
+    waarde = release.sql("select max(startpunt) from dim_definitie where definitie_id = 'recidive_pleger'").iloc[0, 0]
+    return None if waarde is None or pd.isna(waarde) else str(waarde)
+
+
 def _gegevens_begin(release: ReleaseView, regiocode: str) -> date:
     """First day of the region's data: its earliest delivered period (release.json), else its earliest period."""
     perioden = [i["periode"] for i in release.info.get("invoer", []) if i.get("regio") == regiocode and i.get("periode")]
@@ -230,10 +240,11 @@ def _funnel(trend: pd.DataFrame, kop: dict, kwartaal: str) -> pd.DataFrame:
 
 def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None = None,
             recidive_pleger_start: str | None = None) -> ReportData:
-    """All figures of the report, from the public marts of one release. recidive_pleger_start: the configured
-    D3 clock start (default: hermelding.toml of the project found from the working folder)."""
+    """All figures of the report, from the public marts of one release. recidive_pleger_start: D3's clock start
+    (default: the one the release was built with, dim_definitie.startpunt; for an older release without it,
+    hermelding.toml of the project found from the working folder)."""
     if recidive_pleger_start is None:
-        recidive_pleger_start = load_config().recidive_pleger_start
+        recidive_pleger_start = _d3_startpunt(release) or load_config().recidive_pleger_start
     regiocode, regionaam = _regio(release, regio)
     kwartaal = normalise_kwartaal(kwartaal) if kwartaal else latest_complete_quarter(release, regiocode)
     beschikbaar = release.sql(f"select distinct periode from {HERMELDING} where periodesoort = 'kwartaal' "

@@ -323,11 +323,20 @@ def test_d3_text_follows_the_configured_clock_start_everywhere(rapport, start):
     assert len(d3) and d3.definitie.str.contains(d3_cohort(start, data.naast_elkaar.periode.iloc[0][:4])[0]).all()
 
 
-def test_report_d3_text_uses_the_projects_setting(rapport):
-    cfg, res = rapport
-    from hermelding.report import d3_cohort
+def test_report_d3_text_is_the_definition_the_release_was_built_with(rapport, monkeypatch):
+    """The release records where D3's clock started (dim_definitie.startpunt); a report on it describes that,
+    also after hermelding.toml has been changed since."""
+    from hermelding import report
+    from hermelding.report import D3_COHORT, collect, d3_cohort
 
+    cfg, res = rapport
     assert d3_cohort(cfg.recidive_pleger_start, "een halfjaar")[0] in unescape(res.html.read_text(encoding="utf-8"))
+    ander = next(v for v in D3_COHORT if v != cfg.recidive_pleger_start)
+    monkeypatch.setattr(report, "load_config", lambda *a, **k: cfg.with_overrides(recidive_pleger_start=ander))
+    with open_release(root=cfg) as release:
+        assert release.sql("select startpunt from dim_definitie where definitie_id = 'recidive_pleger'").iloc[0, 0] \
+            == cfg.recidive_pleger_start
+        assert collect(release, "2025KW3").recidive_pleger_start == cfg.recidive_pleger_start
 
 
 def test_report_says_percentages_come_from_the_published_rounded_counts(rapport):
