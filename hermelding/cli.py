@@ -642,6 +642,8 @@ def sql(
     frame = result.frame
     if csv:
         frame.to_csv(sys.stdout, index=False)
+    elif not excel and frame.empty:  # pandas' "Empty DataFrame / Index: []" says nothing to a reader
+        console.print(f"Columns: {', '.join(map(str, frame.columns))}", highlight=False, soft_wrap=True)
     elif not excel:
         _page(render_text(frame))
     aantal = f"{len(frame)} row{'' if len(frame) == 1 else 's'} (release {result.release_id})"
