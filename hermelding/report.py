@@ -991,7 +991,7 @@ def write_excel(data: ReportData, pad: Path) -> None:
         ["Meldingen (afgerond op 5)", k["meldingen"]], ["Hermeldingen (afgerond op 5)", k["hermelding"]],
         ["Hermelding %", k["pct"]], ["95%-interval ondergrens", k["ci_onder"]], ["95%-interval bovengrens", k["ci_boven"]],
         [f"Hermelding % {k['vorig_kwartaal']}", k["vorig_pct"]],
-        ["Verschil (procentpunt)", k["verschil"]],
+        ["Verschil (procentpunt)", None if k["verschil"] is None else round(float(k["verschil"]), 1)],
         ["Verschil groter dan toeval (95%)", ONDERDRUKT if k["verschil_significant"] is None else _janee(k["verschil_significant"])],
         ["Volledige terugkijkperiode", _janee(k["volledige_terugkijk"])],
         ["Release", data.release.release_id], ["Release gepubliceerd (UTC)", data.release.tijd],
@@ -1008,8 +1008,9 @@ def write_excel(data: ReportData, pad: Path) -> None:
     f = data.trechter
     _sheet(wb, "D1 Trechter", ["Gemeente", "Gemeentecode", "Meldingen", "Hermelding %", "95%-grens onder",
                                "95%-grens boven", "99,8%-grens onder", "99,8%-grens boven", "Oordeel"],
-           [[r.regionaam, r.regiocode, r.meldingen, r.hermelding_pct, r.grens_95_onder, r.grens_95_boven,
-             r.grens_998_onder, r.grens_998_boven, r.oordeel] for r in f.itertuples()],
+           [[r.regionaam, r.regiocode, r.meldingen, r.hermelding_pct, *(round(float(g), 1) for g in (
+               r.grens_95_onder, r.grens_95_boven, r.grens_998_onder, r.grens_998_boven)), r.oordeel]
+            for r in f.itertuples()],
            {2: GETAL, 3: PCT, 4: PCT, 5: PCT, 6: PCT, 7: PCT},
            f"Grenzen rond het regiopercentage {getal(k['pct'], 1)}% in {data.kwartaal} (normale benadering).")
     n = data.naast_elkaar

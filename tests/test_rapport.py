@@ -102,6 +102,11 @@ def test_excel_has_a_sheet_per_indicator_numbers_as_numbers_and_dots_where_suppr
     assert not any("geladen" in k for k in kwaliteit[0])
     definities = {r["Definitie"] for r in _rows(wb["Definities"])}
     assert {"eerdere_betrokkenheid", "herhaalde_melding", "recidive_pleger", "intergenerationeel"} <= definities
+    # figures to one decimal as printed, not 0.8999999999999986 or 17.98502773917029
+    getallen = [r[k] for r in _rows(wb["D1 Trechter"]) for k in r if "grens" in k]
+    getallen.append(next(r["Waarde"] for r in _rows(wb["Samenvatting"]) if r["Onderwerp"] == "Verschil (procentpunt)"))
+    getallen = [g for g in getallen if isinstance(g, float)]
+    assert getallen and all(g == round(g, 1) for g in getallen)
 
 
 
