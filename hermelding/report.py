@@ -778,9 +778,11 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
                 waarde = getal(g.cumulatief_pct.get(h), 1)
                 if h in g.index and not bool(g.volledige_followup.get(h)) and waarde != ONDERDRUKT:
                     waarde += " *"
+                elif waarde != ONDERDRUKT:  # with its 95% interval, as in the Excel sheet
+                    waarde += f" ({interval(g.cumulatief_pct_ci_onder.get(h), g.cumulatief_pct_ci_boven.get(h))})"
                 cellen.append(waarde)
             rijen.append([periode_naam(cohort), getal(g.cohort_omvang.iloc[0]), *cellen])
-        return _html_table(["Cohort", "Omvang", *[f"{h} mnd (%)" for h in horizons]], rijen[-8:])
+        return _html_table(["Cohort", "Omvang", *[f"{h} mnd: % (95%-interval)" for h in horizons]], rijen[-8:])
 
     ig = data.intergeneratie[data.intergeneratie.regiotype == "vt_regio"]
     ig_tabel = _html_table(["Halfjaar", "Volwassen slachtoffers en plegers", "Eerder als minderjarige", "%", "95%-interval"],

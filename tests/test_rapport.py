@@ -385,3 +385,17 @@ def test_empty_cell_explanation_names_exactly_the_flags_the_public_tables_carry(
     for intern in ("primair", "secundair", "afgeleid"):
         assert f"`{intern}`" not in tekst and f"<b>{intern}</b>" not in tekst
     assert all(f"<b>{v}</b>" in tekst for v in VLAGGEN)
+
+
+def test_cohort_tables_show_each_percentage_with_its_interval(rapport):
+    """docs/rapport.md promises D2 and D3 by horizon 'met interval': each shown percentage carries its 95% interval."""
+    from hermelding.report import interval
+
+    cfg, res = rapport
+    html = " ".join(unescape(res.html.read_text(encoding="utf-8")).split())
+    c = _public(cfg, """select definitie_id, cohort_periode, cumulatief_pct, cumulatief_pct_ci_onder, cumulatief_pct_ci_boven
+                        from herhaling_cohort_openbaar where regiotype = 'vt_regio' and cumulatief_pct is not null
+                        and periodesoort = 'halfjaar' and cohort_periode <= '2025HJ01'""")
+    for definitie in ("herhaalde_melding", "recidive_pleger"):
+        r = c[c.definitie_id == definitie].sort_values("cohort_periode").iloc[-1]
+        assert f"{getal(r.cumulatief_pct, 1)} ({interval(r.cumulatief_pct_ci_onder, r.cumulatief_pct_ci_boven)})" in html
