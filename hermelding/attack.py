@@ -522,14 +522,21 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
                 if ronde == 1 and eis_doel is not None:
                     # a cell that passes here passes in the attacker's full LP; the others get round 2
                     h = hier[eigen]
-                    laag, hoog = np.ceil(uit["onder"][h] - 1e-6), np.floor(uit["boven"][h] + 1e-6)
-                    open_[eigen] = ~((hoog - laag >= eis_doel[h]) & (hoog >= eis_doel[h]))
+                    open_[eigen] = ~_bereikt(uit["onder"][h], uit["boven"][h], eis_doel[h])
             if eis_doel is None or not open_.any():
                 break
     tabel = pd.DataFrame({"cel": doelen, "onder": uit["onder"], "boven": uit["boven"], "exact": uit["exact"]})
     if bindend:
         tabel["bindend"] = [b if b is not None else np.zeros(0, dtype=int) for b in uit["bindend"]]
     return tabel
+
+
+def _bereikt(laag, hoog, eis):
+    """Whether a range of feasible values (laag..hoog) already meets the protection level `eis`: the integer test
+    of `beoordeel` (a range 56.25..57.5 is 1.25 wide but holds one integer only, so judged on it the cell would
+    look pinned while its true interval is wider)."""
+    laag_heel, hoog_heel = np.ceil(laag - 1e-6), np.floor(hoog + 1e-6)
+    return (hoog_heel - laag_heel >= eis) & (hoog_heel >= eis)
 
 
 # at most this many random-direction pushes per connected set before the per-cell LPs (stopping earlier when
@@ -580,20 +587,24 @@ def _los_lp(a, onder_k, boven_k, r_onder, r_boven, kol, getoond_k, doel_cellen, 
         laag = np.full(len(doel_cellen), np.inf)
         hoog = np.full(len(doel_cellen), -np.inf)
         open_ = np.ones(len(doel_cellen), dtype=bool)
-        while open_.any():  # push the still undecided cells down and up together, until few are left
+
+        def duw(gewicht_fn, drempel):
+            """Push the undecided cells with weights gewicht_fn(n) down and up (each optimum widens laag/hoog of
+            every target); the cells still undecided, and whether fewer than `drempel` of them were decided."""
+            nonlocal laag, hoog
             j_open = doel_j[open_]
+            gewicht = gewicht_fn(len(j_open))
             for teken in (1.0, -1.0):
-                h.changeColsCost(len(j_open), j_open, np.full(len(j_open), teken))
+                h.changeColsCost(len(j_open), j_open, teken * gewicht)
                 if run() == highspy.HighsModelStatus.kOptimal:
                     x = np.asarray(h.getSolution().col_value)[doel_j]
                     laag, hoog = np.minimum(laag, x), np.maximum(hoog, x)
                 h.changeColsCost(len(j_open), j_open, np.zeros(len(j_open)))
-            # the integer test of `beoordeel`: a range 56.25..57.5 is 1.25 wide but holds one integer only,
-            # so judged on it the cell would look pinned while its true interval is wider
-            laag_heel, hoog_heel = np.ceil(laag - 1e-6), np.floor(hoog + 1e-6)
-            nog = open_ & ~((hoog_heel - laag_heel >= eis_hier) & (hoog_heel >= eis_hier))
-            klaar = nog.sum() > 0.8 * open_.sum()
-            open_ = nog
+            nog = open_ & ~_bereikt(laag, hoog, eis_hier)
+            return nog, nog.sum() > (1 - drempel) * open_.sum()
+
+        while open_.any():  # push the still undecided cells down and up together, until few are decided
+            open_, klaar = duw(np.ones, 0.2)
             if klaar:
                 break
         # then pushes in random directions (some cells down, others up; seeded, so a run is reproducible):
@@ -602,18 +613,7 @@ def _los_lp(a, onder_k, boven_k, r_onder, r_boven, kol, getoond_k, doel_cellen, 
         for _ in range(RICHTINGEN):
             if not open_.any():
                 break
-            j_open = doel_j[open_]
-            w = rng.choice([-1.0, 1.0], size=len(j_open)) * rng.uniform(0.5, 1.5, size=len(j_open))
-            for teken in (1.0, -1.0):
-                h.changeColsCost(len(j_open), j_open, teken * w)
-                if run() == highspy.HighsModelStatus.kOptimal:
-                    x = np.asarray(h.getSolution().col_value)[doel_j]
-                    laag, hoog = np.minimum(laag, x), np.maximum(hoog, x)
-                h.changeColsCost(len(j_open), j_open, np.zeros(len(j_open)))
-            laag_heel, hoog_heel = np.ceil(laag - 1e-6), np.floor(hoog + 1e-6)
-            nog = open_ & ~((hoog_heel - laag_heel >= eis_hier) & (hoog_heel >= eis_hier))
-            weinig = nog.sum() > 0.95 * open_.sum()
-            open_ = nog
+            open_, weinig = duw(lambda n: rng.choice([-1.0, 1.0], size=n) * rng.uniform(0.5, 1.5, size=n), 0.05)
             if weinig:
                 break
         if len(vrij):
@@ -623,8 +623,7 @@ def _los_lp(a, onder_k, boven_k, r_onder, r_boven, kol, getoond_k, doel_cellen, 
         uit["exact"][hier[genoeg]] = False
         volgorde = np.flatnonzero(open_)
     def beslist(i):
-        laag_heel, hoog_heel = np.ceil(laag[i] - 1e-6), np.floor(hoog[i] + 1e-6)
-        return hoog_heel - laag_heel >= eis_hier[i] and hoog_heel >= eis_hier[i]
+        return bool(_bereikt(laag[i], hoog[i], eis_hier[i]))
 
     for i in volgorde:
         j = int(doel_j[i])
