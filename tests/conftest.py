@@ -51,6 +51,14 @@ def fouten_set(tmp_path_factory):
     return cfg, res
 
 
+def query(db, sql):
+    """A query on a build database, read-only (a test never writes the shared builds)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).df()
+
+
 def laad_flows():
     """flows/nachtelijk.py (not an installed package), loaded as the command line and Prefect load it."""
     from hermelding.nightly import flows_module

@@ -4,29 +4,18 @@ table, this one included, is tests/test_definities.py `test_the_attacker_finds_n
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pytest
 
 from hermelding.reference import d2_besluit_delen, gemeenten
+from tests.conftest import query
 
 DELEN = d2_besluit_delen()
 SLEUTEL = ["regiotype", "regiocode", "cohort_periode", "horizon_maanden"]
 
 
-def query(db, sql):
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).df()
-
-
-@pytest.fixture(scope="module")
-def gebouwd(demo_gebouwd):
-    return demo_gebouwd
-
-
-def test_the_besluit_parts_add_up_to_the_cohort_for_every_region_year_and_horizon(gebouwd):
-    _, db, _ = gebouwd
+def test_the_besluit_parts_add_up_to_the_cohort_for_every_region_year_and_horizon(demo_gebouwd):
+    _, db, _ = demo_gebouwd
     besluit = query(db, "select * from marts.herhaling_besluit")
     cohort = query(db, "select * from marts.herhaling_cohort where definitie_id = 'herhaalde_melding' "
                        "and periodesoort = 'jaar'")
@@ -41,10 +30,10 @@ def test_the_besluit_parts_add_up_to_the_cohort_for_every_region_year_and_horizo
     assert all((regio[f"cohort_omvang_{d}"] > 0).all() for d in DELEN)
 
 
-def test_d2_by_besluit_equals_an_independent_computation_from_the_ground_truth(gebouwd):
+def test_d2_by_besluit_equals_an_independent_computation_from_the_ground_truth(demo_gebouwd):
     """The generator's planted D2 cohort (casussen closed in a year, event or censoring time) with each casus'
     besluit from its latest delivery, counted in pandas per municipality / region, year and horizon."""
-    cfg, db, res = gebouwd
+    cfg, db, res = demo_gebouwd
     leden = pd.read_csv(res.grondwaarheid.parent / "VT02_opvolging.csv", dtype={"subject_id": str})
     leden = leden[(leden.definitie_id == "herhaalde_melding") & leden.periode.str.endswith("JJ00")]
     opvolger = {r["gemeentecode"]: r["opvolger"] for r in gemeenten()}
@@ -72,8 +61,8 @@ def test_d2_by_besluit_equals_an_independent_computation_from_the_ground_truth(g
             assert (hier[kolom].to_numpy() == geteld[kolom].to_numpy()).all(), (horizon, kolom)
 
 
-def test_the_public_breakdown_repeats_the_cohort_cells_and_computes_ratios_from_published_counts(gebouwd):
-    _, db, _ = gebouwd
+def test_the_public_breakdown_repeats_the_cohort_cells_and_computes_ratios_from_published_counts(demo_gebouwd):
+    _, db, _ = demo_gebouwd
     pub = query(db, "select * from openbaar.herhaling_besluit_openbaar")
     cohort = query(db, "select * from openbaar.herhaling_cohort_openbaar where definitie_id = 'herhaalde_melding'")
     samen = pub.merge(cohort, on=SLEUTEL, suffixes=("", "_cohort"), validate="one_to_one")

@@ -14,12 +14,7 @@ from lifelines import KaplanMeierFitter
 from hermelding.build import build, dbt
 from hermelding.generator import grondwaarheid
 from hermelding.ingest import ingest
-from tests.conftest import kopieer_leveringen, project_config
-
-
-def query(db, sql):
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).df()
+from tests.conftest import kopieer_leveringen, project_config, query
 
 
 @pytest.fixture(scope="module")

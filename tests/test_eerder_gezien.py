@@ -5,28 +5,17 @@ audit over every public table, this one included, is tests/test_definities.py
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pytest
 
 from hermelding.reference import gemeenten
+from tests.conftest import query
 
 SLEUTEL = ["regiotype", "regiocode", "periode"]
 
 
-def query(db, sql):
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).df()
-
-
-@pytest.fixture(scope="module")
-def gebouwd(demo_gebouwd):
-    return demo_gebouwd
-
-
-def test_seen_before_lies_between_d1_classes_and_the_meldingen_and_repeats_d1(gebouwd):
-    _, db, _ = gebouwd
+def test_seen_before_lies_between_d1_classes_and_the_meldingen_and_repeats_d1(demo_gebouwd):
+    _, db, _ = demo_gebouwd
     mart = query(db, "select * from marts.eerder_gezien_regio_periode")
     d1 = query(db, "select * from marts.hermelding_regio_periode where periodesoort = 'jaar'")
     samen = d1.merge(mart, on=SLEUTEL, how="outer", suffixes=("_d1", ""), indicator=True)
@@ -39,8 +28,8 @@ def test_seen_before_lies_between_d1_classes_and_the_meldingen_and_repeats_d1(ge
     assert (mart.eerder_gezien_overig > 0).any()
 
 
-def test_seen_before_equals_an_independent_count_from_the_delivered_files(gebouwd):
-    cfg, db, res = gebouwd
+def test_seen_before_equals_an_independent_count_from_the_delivered_files(demo_gebouwd):
+    cfg, db, res = demo_gebouwd
 
     def alle(soort):
         return pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False).assign(levering=p.parent.name)
@@ -66,8 +55,8 @@ def test_seen_before_equals_an_independent_count_from_the_delivered_files(gebouw
     assert (mart.to_numpy() == verwacht.to_numpy()).all(), (mart - verwacht)[mart != verwacht].head()
 
 
-def test_the_public_share_is_computed_from_published_counts_and_repeats_d1s_cells(gebouwd):
-    _, db, _ = gebouwd
+def test_the_public_share_is_computed_from_published_counts_and_repeats_d1s_cells(demo_gebouwd):
+    _, db, _ = demo_gebouwd
     pub = query(db, "select * from openbaar.eerder_gezien_regio_periode_openbaar")
     d1 = query(db, "select * from openbaar.hermelding_regio_periode_openbaar where periodesoort = 'jaar'")
     samen = pub.merge(d1, on=SLEUTEL, suffixes=("", "_d1"), validate="one_to_one")
