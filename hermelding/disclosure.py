@@ -381,11 +381,11 @@ def openbare_mart(mart: str, frame: pd.DataFrame, gemeenten: pd.DataFrame, afron
     return _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren_frames(mart, bevroren_release))
 
 
-def _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren) -> pd.DataFrame:
+def _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren, bron=None) -> pd.DataFrame:
     regios = frame if bevroren is None else pd.concat([frame[["regiotype", "regiocode"]],
                                                        bevroren[1][["regiotype", "regiocode"]]])
     return openbaar(frame, SPECIFICATIES[mart], afronding=int(afronding), minimum=int(minimum),
-                    regio_ouder=regio_ouders(regios, gemeenten), bevroren=bevroren)
+                    regio_ouder=regio_ouders(regios, gemeenten), bevroren=bevroren, bron=bron)
 
 
 def openbare_mart_met_overname(mart: str, frame: pd.DataFrame, bron: pd.DataFrame, gemeenten: pd.DataFrame,
@@ -424,9 +424,4 @@ def openbare_mart_naast(mart: str, frame: pd.DataFrame, bron: dict[str, tuple[pd
     and of the tables linked to those (the monthly curve): every cell of theirs keeps what was published, and this
     table's own cells are protected with all relations of all of them together (part <= total, the sum of the
     parts, regions, horizons, months, half years), as the release audit will check them."""
-    spec = SPECIFICATIES[mart]
-    bevroren = bevroren_frames(mart, bevroren_release)
-    regios = frame if bevroren is None else pd.concat([frame[["regiotype", "regiocode"]],
-                                                       bevroren[1][["regiotype", "regiocode"]]])
-    return openbaar(frame, spec, afronding=int(afronding), minimum=int(minimum),
-                    regio_ouder=regio_ouders(regios, gemeenten), bevroren=bevroren, bron=bron)
+    return _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren_frames(mart, bevroren_release), bron)
