@@ -1,6 +1,6 @@
-"""Build the project's municipal reference data from the CBS files in `shared/referentie/`.
+"""Build the project's municipal reference data from the CBS files in `data/raw/referentie/cbs/`.
 
-    python -m hermelding.reference_build ../shared/referentie
+    python -m hermelding.reference_build [folder, default data/raw/referentie/cbs]
 
 writes (and a test checks that the committed files equal what this produces):
 
@@ -35,6 +35,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "dbt_project" / "seeds"
 BEVOLKING = REPO / "data" / "raw" / "referentie" / "bevolking.csv"
+CBS_BRON = REPO / "data" / "raw" / "referentie" / "cbs"  # the CBS/RvIG source files, copied unchanged from shared/referentie
 BRON_CBS = "Bron: CBS (open data, CC BY 4.0)"
 HOOFDSOORT = "samenvoeging/opheffing"
 # The yearly layouts start on 1 January 2019, after that day's mergers, so for those mergers the data do
@@ -132,7 +133,8 @@ def write(frames: dict[str, pd.DataFrame]) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: python -m hermelding.reference_build <folder with the CBS files, e.g. ../shared/referentie>")
-    write(build(Path(sys.argv[1])))
+    if len(sys.argv) > 2:
+        raise SystemExit("usage: python -m hermelding.reference_build [folder with the CBS files, default "
+                         f"{CBS_BRON.relative_to(REPO)}]")
+    write(build(Path(sys.argv[1]) if len(sys.argv) == 2 else CBS_BRON))
     print("Wrote " + ", ".join(str(p.relative_to(REPO)) for p in targets().values()))

@@ -1,9 +1,8 @@
-"""The municipal reference data: built from the CBS files in shared/referentie, with mergers, validity and
+"""The municipal reference data: built from the CBS files in data/raw/referentie/cbs, with mergers, validity and
 Veilig Thuis regions; and the generator's use of them (every region, codes as they were on the day)."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -12,9 +11,7 @@ import pytest
 
 from hermelding import reference_build
 from hermelding.generator import genereer, regios
-from tests.conftest import REPO, project_config
-
-SHARED = REPO.parent / "shared" / "referentie"
+from tests.conftest import project_config
 
 
 def _csv(pad: Path) -> pd.DataFrame:
@@ -27,11 +24,7 @@ def seeds():
 
 
 def test_committed_reference_files_are_what_the_build_makes_from_the_cbs_files(seeds):
-    if not SHARED.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"{SHARED} is missing: CI must have shared/ beside the clone")
-        pytest.skip(f"{SHARED} not present on this machine: the CBS source files are needed to rebuild")
-    gebouwd = reference_build.build(SHARED)
+    gebouwd = reference_build.build(reference_build.CBS_BRON)
     for naam, frame in gebouwd.items():
         pd.testing.assert_frame_equal(frame.astype(str).reset_index(drop=True), seeds[naam], check_dtype=False)
 
