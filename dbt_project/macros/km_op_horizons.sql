@@ -10,11 +10,7 @@
 
 -- one row per cohort member: each definition's own model, in one shape (macro opvolging)
 with subjecten as (
-    select * from {{ ref('int_herhaalde_melding') }}
-    union all
-    select * from {{ ref('int_recidive_pleger') }}
-    union all
-    select * from {{ ref('int_intergenerationeel_minderjarigen') }}
+    select * from {{ ref('int_cohortleden') }}
 ),
 
 curve as (

@@ -8,11 +8,7 @@
 {% set z = z_95() %}
 
 with subjecten as (
-    select * from {{ ref('int_herhaalde_melding') }}
-    union all
-    select * from {{ ref('int_recidive_pleger') }}
-    union all
-    select * from {{ ref('int_intergenerationeel_minderjarigen') }}
+    select * from {{ ref('int_cohortleden') }}
 ),
 
 definities as (
