@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from hermelding.config import load_config
@@ -49,6 +50,13 @@ def fouten_set(tmp_path_factory):
     res = genereer("VT02", 2019, 2022, "halfjaar", 3, cfg.raw_dir, cfg.grondwaarheid_dir, fouten=True,
                    referentie_dir=cfg.referentie_dir)
     return cfg, res
+
+
+def geleverd(cfg, soort: str, dtype=str) -> pd.DataFrame:
+    """Every delivered file of one kind (meldingen, casussen, betrokkenen) as text, each row with its `levering`
+    (delivery folder): the independent computations in the tests start from these."""
+    return pd.concat([pd.read_csv(p, dtype=dtype, keep_default_na=False).assign(levering=p.parent.name)
+                      for p in sorted(cfg.raw_dir.glob(f"VT*/{soort}.csv"))], ignore_index=True)
 
 
 def query(db, sql):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hermelding.reference import d2_besluit_delen, gemeenten
-from tests.conftest import query
+from tests.conftest import geleverd, query
 
 DELEN = d2_besluit_delen()
 SLEUTEL = ["regiotype", "regiocode", "cohort_periode", "horizon_maanden"]
@@ -38,8 +38,7 @@ def test_d2_by_besluit_equals_an_independent_computation_from_the_ground_truth(d
     leden = leden[(leden.definitie_id == "herhaalde_melding") & leden.periode.str.endswith("JJ00")]
     opvolger = {r["gemeentecode"]: r["opvolger"] for r in gemeenten()}
     leden["gemeentecode"] = leden["gemeentecode"].map(lambda code: opvolger.get(code, code))
-    casussen = pd.concat([pd.read_csv(p, dtype=str).assign(levering=p.parent.name)
-                          for p in sorted(cfg.raw_dir.glob("VT*/casussen.csv"))], ignore_index=True)
+    casussen = geleverd(cfg, "casussen")
     casussen = casussen.sort_values("levering").drop_duplicates("casus_id", keep="last")
     leden = leden.merge(casussen[["casus_id", "besluit"]], left_on="subject_id", right_on="casus_id",
                         validate="many_to_one")

@@ -14,7 +14,7 @@ from lifelines import KaplanMeierFitter
 from hermelding.build import build, dbt
 from hermelding.generator import grondwaarheid
 from hermelding.ingest import ingest
-from tests.conftest import kopieer_leveringen, project_config, query
+from tests.conftest import geleverd, kopieer_leveringen, project_config, query
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +25,7 @@ def gebouwd(demo_gebouwd):
 
 def _geleverd(cfg):
     """The delivered data as the generator's ground-truth function wants it (casus state of its latest delivery)."""
-    def alle(soort):
-        return pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False).assign(levering=p.parent.name)
-                          for p in sorted(cfg.raw_dir.glob(f"VT*/{soort}.csv"))], ignore_index=True)
-    m, c, b = alle("meldingen"), alle("casussen"), alle("betrokkenen")
+    m, c, b = geleverd(cfg, "meldingen"), geleverd(cfg, "casussen"), geleverd(cfg, "betrokkenen")
     c = c.sort_values("levering").drop_duplicates("casus_id", keep="last")
     for kolom in ("datum_start", "datum_veiligheidsbeoordeling", "datum_start_monitoring", "datum_afsluiting"):
         c[kolom] = pd.to_datetime(c[kolom].replace("", None))

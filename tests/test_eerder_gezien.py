@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from hermelding.reference import gemeenten
-from tests.conftest import query
+from tests.conftest import geleverd, query
 
 SLEUTEL = ["regiotype", "regiocode", "periode"]
 
@@ -30,13 +30,8 @@ def test_seen_before_lies_between_d1_classes_and_the_meldingen_and_repeats_d1(de
 
 def test_seen_before_equals_an_independent_count_from_the_delivered_files(demo_gebouwd):
     cfg, db, res = demo_gebouwd
-
-    def alle(soort):
-        return pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False).assign(levering=p.parent.name)
-                          for p in sorted(cfg.raw_dir.glob(f"VT*/{soort}.csv"))], ignore_index=True)
-
-    meldingen = alle("meldingen").sort_values("levering").drop_duplicates("melding_id", keep="last")
-    betrokkenen = alle("betrokkenen")
+    meldingen = geleverd(cfg, "meldingen").sort_values("levering").drop_duplicates("melding_id", keep="last")
+    betrokkenen = geleverd(cfg, "betrokkenen")
     betrokkenen = betrokkenen.merge(meldingen[["melding_id", "levering"]], on=["melding_id", "levering"])
     betrokkenen = betrokkenen.merge(meldingen[["melding_id", "datum_melding"]], on="melding_id")
     eerste = betrokkenen.groupby("persoon_id")["datum_melding"].min().rename("eerste")
