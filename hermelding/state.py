@@ -186,8 +186,10 @@ def require_current_build(config: Config, build_db: Path, afdruk: str) -> None:
 
 
 def fingerprint(config: Config) -> str:
-    """What the figures depend on: current deliveries, code and definitions, parameters, population."""
+    """What the figures depend on: current deliveries, code and definitions, parameters, population, and the
+    latest frozen release (the public marts are protected together with it, hermelding/disclosure.py)."""
     from hermelding.build import dbt_vars
+    from hermelding.publish import latest_frozen_release
 
     digest = hashlib.sha256()
     if config.warehouse.exists():
@@ -201,4 +203,6 @@ def fingerprint(config: Config) -> str:
             digest.update(str(path.relative_to(config.root) if path.is_relative_to(config.root) else path.name).encode())
             digest.update(path.read_bytes())
     digest.update(json.dumps(dbt_vars(config), sort_keys=True).encode())
+    bevroren = latest_frozen_release(config)
+    digest.update(f"bevroren_release={bevroren.name if bevroren else ''}".encode())
     return digest.hexdigest()

@@ -397,18 +397,24 @@ def test_a_build_of_an_older_state_is_not_published(gebouwd, schone_set, tmp_pat
 
 
 def test_only_a_frozen_complete_quarter_is_approved_for_outside_publication(project):
+    from hermelding.state import fingerprint
+
     cfg, db, samenvatting = project
     release = pub.publish_build(cfg, db, samenvatting)
     assert pub.read_release(cfg, release.release_id).info["vrijgegeven_voor_publicatie"] is False
     with pytest.raises(pub.PublishError, match="not complete"):
         pub.freeze(cfg, "2030KW1")
     assert pub.frozen_quarters(cfg) == {}
+    voor = fingerprint(cfg)
     pub.freeze(cfg, "2023KW4")
+    # the next build is protected together with the frozen release: a build made before it is out of date
+    assert fingerprint(cfg) != voor
     info = pub.read_release(cfg, release.release_id).info
     assert info["vrijgegeven_voor_publicatie"] is True and info["vrijgegeven_voor_kwartalen"] == ["2023KW04"]
     assert pub.unfreeze(cfg, "2023KW4") == release.release_id
     assert pub.frozen_quarters(cfg) == {}
     assert pub.read_release(cfg, release.release_id).info["vrijgegeven_voor_publicatie"] is False
+    assert fingerprint(cfg) == voor
     historie = [json.loads(r) for r in (cfg.marts_dir / pub.FREEZE_HISTORY_FILE).read_text().splitlines()]
     assert [h["handeling"] for h in historie] == ["bevroren", "ontdooid"]
 
