@@ -63,6 +63,15 @@ def test_notebook_executes_against_the_demo_release(pad, demo_release, monkeypat
             assert fout not in bron + tekst, fout
         assert "hermelding gevoeligheid --lookback 12,24,36,0" in bron
         assert ("Er is geen opgeslagen vergelijking" in tekst) or ("Vergelijking " in tekst)
+        # D4(a)'s size is the range the notebook prints from the release, not a fixed phrase
+        assert "enkele procenten" not in bron
+        from hermelding.reader import open_release
+
+        ig = open_release(root=demo_release).table("intergenerationeel_regio_periode_openbaar")
+        pct = ig.query("regiotype == 'vt_regio' and periodesoort == 'halfjaar'")["eerder_als_minderjarige_pct"].dropna()
+        assert len(pct) > 0
+        bereik = f"{pct.min():.1f}% tot {pct.max():.1f}%".replace(".", ",")
+        assert f"D4(a) in de regio per halfjaar: {bereik}" in tekst
 
 
 def test_report_and_every_notebook_are_dbt_exposures_of_the_marts_they_read():
