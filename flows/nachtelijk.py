@@ -16,6 +16,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 # the library logs through the standard `hermelding` loggers; show them in the Prefect UI too
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "hermelding")
+# dbt runs its Python models (the disclosure engine) in its own threads, outside the flow run's context: their
+# records still reach the console and the run log, but Prefect warned once per record that it could not send
+# them to the API (651 warnings in a national run)
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 
 from collections.abc import Callable  # noqa: E402 - after the Prefect settings above
 

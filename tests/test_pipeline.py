@@ -380,3 +380,20 @@ def test_docs_are_generated_without_writing_the_build_database(na_eerste_run):
     assert uitkomst.exit_code == 0, uitkomst.output
     assert (hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns) == voor
     assert (na_eerste_run.dbt_project_dir / "target" / "catalog.json").exists()
+
+
+
+def test_library_records_outside_a_flow_run_give_no_prefect_warning():
+    """dbt runs the disclosure engine's Python models in its own threads, outside the flow run's context: their
+    records are logged (console, run log) without a Prefect warning for each (651 in a national run). In a fresh
+    interpreter, as the command line starts: Prefect sets up its log handlers when it is first imported."""
+    import os
+    import subprocess
+    import sys
+
+    omgeving = {k: v for k, v in os.environ.items() if k != "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW"}
+    uit = subprocess.run([sys.executable, "-W", "always", "-c",
+                          "import flows.nachtelijk, logging; logging.getLogger('hermelding.disclosure_milp').warning('proef')"],
+                         cwd=REPO, env=omgeving, capture_output=True, text=True, timeout=120, check=True)
+    assert "proef" in uit.stderr  # the record itself is logged
+    assert "attempted to send logs" not in uit.stderr
