@@ -330,13 +330,18 @@ def collect(release: ReleaseView, kwartaal: str | None = None, regio: str | None
         recidive_pleger_start=recidive_pleger_start)
 
 
+# the side-by-side and the besluit sections when no D2 year cohort has been followed for its longest horizon yet
+NOG_GEEN_JAAR = ("Nog geen cijfers: er is in deze release nog geen jaar waarvan de afgesloten casussen de langste "
+                 "horizon hebben doorlopen met een gepubliceerd percentage.")
+
+
 def definities_naast_elkaar(release: ReleaseView, regiocode: str, tot_jaar: int | None = None,
                             recidive_pleger_start: str | None = None) -> pd.DataFrame:
     """The definitions side by side for one region and one year (issue 12, section 5): why one region can honestly
     report very different 'recidive' figures. The year is the latest (up to `tot_jaar`) whose D2 cohort has been
     followed for its longest configured horizon, so every line is about the same year. Published figures only
     (public marts); a line the release does not publish says so and why. One row per line: regel, definitie (one
-    Dutch sentence), periode, pct, ci_onder, ci_boven, toelichting."""
+    Dutch sentence), periode, pct, ci_onder, ci_boven, toelichting; no rows when there is no such year yet."""
     cohort = release.sql(f"""
         select definitie_id, cohort_periode, horizon_maanden, cumulatief_pct, cumulatief_pct_ci_onder,
             cumulatief_pct_ci_boven
@@ -348,9 +353,8 @@ def definities_naast_elkaar(release: ReleaseView, regiocode: str, tot_jaar: int 
     volledig = d2[(d2.horizon_maanden == langste) & d2.cumulatief_pct.notna()].cohort_periode
     if tot_jaar is not None:
         volledig = volledig[volledig.str[:4].astype(int) <= tot_jaar]
-    if volledig.empty:
-        raise ReportError(f"Release {release.release_id} has no D2 year cohort of {regiocode} followed for {langste} "
-                          "months with a published figure: the definitions cannot be put side by side yet.")
+    if volledig.empty:  # short data: the report says so (NOG_GEEN_JAAR) instead of failing
+        return pd.DataFrame(columns=["regel", "definitie", "periode", "pct", "ci_onder", "ci_boven", "toelichting"])
     jaar = volledig.max()
     d1 = release.sql(f"select hermelding_pct, hermelding_pct_ci_onder, hermelding_pct_ci_boven from {HERMELDING} "
                      "where regiotype = 'vt_regio' and regiocode = ? and periode = ?", [regiocode, jaar])
@@ -751,7 +755,7 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
           rij.oordeel] for rij in t.itertuples()])
     onderdrukt_gemeenten = t[t.hermelding_pct.isna()].regionaam.tolist()
 
-    besluit_jaar = data.naast_elkaar.periode.iloc[0]
+    besluit_jaar = data.naast_elkaar.periode.iloc[0] if len(data.naast_elkaar) else None
     b = data.besluit[(data.besluit.regiotype == "vt_regio") & (data.besluit.cohort_periode == besluit_jaar)]
     besluit_horizons = sorted(b.horizon_maanden.unique())
     besluit_tabel = _html_table(
@@ -761,7 +765,18 @@ def render_html(data: ReportData, grafieken: dict[str, str]) -> str:
          + [getal(groep[groep.horizon_maanden == h].pct.iloc[0], 1) for h in besluit_horizons]
          + [interval(groep[groep.horizon_maanden == h].ci_onder.iloc[0], groep[groep.horizon_maanden == h].ci_boven.iloc[0])
             for h in besluit_horizons[-1:]]
-         for naam, groep in b.groupby("besluit_naam", sort=False)])
+         for naam, groep in b.groupby("besluit_naam", sort=False)]) if len(b) else f"<p>{_e(NOG_GEEN_JAAR)}</p>"
+    if len(data.naast_elkaar):
+        naast_tekst = f"""<p>Landelijk circuleren ‘recidivecijfers’ van 50 tot 70%, omdat registraties en definities
+verschillen. Hieronder dezelfde regio en hetzelfde jaar ({_e(periode_naam(besluit_jaar))}: het laatste jaar waarvan
+de afgesloten casussen de langste horizon hebben doorlopen), met elke definitie in één zin. Het verschil zit in wat
+je telt (meldingen of afgesloten casussen), hoe ver je terugkijkt of vooruit volgt, en of een lopende casus
+meetelt.</p>
+{_html_table(["Definitie", "Wat telt", "Percentage", "95%-interval", "Toelichting"],
+             [[r.regel, r.definitie, getal(r.pct, 1), interval(r.ci_onder, r.ci_boven), r.toelichting]
+              for r in data.naast_elkaar.itertuples()])}"""
+    else:
+        naast_tekst = f"<p>{_e(NOG_GEEN_JAAR)}</p>"
 
     def cohort_tabel(definitie_id: str) -> str:
         c = data.cohorten[(data.cohorten.definitie_id == definitie_id) & (data.cohorten.regiotype == "vt_regio")]
@@ -878,19 +893,12 @@ eronder geeft de horizons {_e(d2_horizons)} (D2) en {_e(d3_horizons)} maanden (D
 veranderen). “.” = onderdrukt.</p></section>
 
 <section><h2>Waarom de cijfers verschillen: de definities naast elkaar</h2>
-<p>Landelijk circuleren ‘recidivecijfers’ van 50 tot 70%, omdat registraties en definities verschillen. Hieronder
-dezelfde regio en hetzelfde jaar ({_e(periode_naam(data.naast_elkaar.periode.iloc[0]))}: het laatste jaar waarvan
-de afgesloten casussen de langste horizon hebben doorlopen), met elke definitie in één zin. Het verschil zit in wat
-je telt (meldingen of afgesloten casussen), hoe ver je terugkijkt of vooruit volgt, en of een lopende casus
-meetelt.</p>
-{_html_table(["Definitie", "Wat telt", "Percentage", "95%-interval", "Toelichting"],
-        [[r.regel, r.definitie, getal(r.pct, 1), interval(r.ci_onder, r.ci_boven), r.toelichting]
-         for r in data.naast_elkaar.itertuples()])}</section>
+{naast_tekst}</section>
 
 <section><h2>Herhaling na afsluiting (D2) naar besluit van Veilig Thuis</h2>
 <p>Komen gezinnen terug omdat de hulp niet paste, te laat kwam of er niet was? Deze tabel zet het percentage
 afgesloten casussen met een nieuwe melding naast wat Veilig Thuis in de casus besloot (jaarcohort
-{_e(periode_naam(besluit_jaar))}, regio). {BESLUIT_ZIN}</p>
+{_e(periode_naam(besluit_jaar)) if besluit_jaar else '–'}, regio). {BESLUIT_ZIN}</p>
 {besluit_tabel}
 <p class="klein">Percentages alleen waar de hele groep de horizon heeft doorlopen en genoeg casussen overblijven;
 “.” = onderdrukt of niet openbaar. Per gemeente en voor alle jaren: het Excel-blad ‘D2 naar besluit’.</p></section>
@@ -1021,7 +1029,7 @@ def write_excel(data: ReportData, pad: Path) -> None:
            [[r.regel, r.definitie, r.periode, r.pct, r.ci_onder, r.ci_boven, r.toelichting] for r in n.itertuples()],
            {3: PCT, 4: PCT, 5: PCT},
            f"Dezelfde regio en hetzelfde jaar ({n.periode.iloc[0]}), elke definitie in één zin; "
-           "“.” = niet gepubliceerd (zie toelichting).")
+           "“.” = niet gepubliceerd (zie toelichting)." if len(n) else NOG_GEEN_JAAR)
     b = data.besluit
     _sheet(wb, "D2 naar besluit", ["Soort", "Regiocode", "Regio / gemeente", "Cohort (jaar)", "Horizon (maanden)",
                                    "Besluit", "Afgesloten casussen", "Opnieuw gemeld", "Opnieuw gemeld %",

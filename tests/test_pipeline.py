@@ -397,3 +397,21 @@ def test_library_records_outside_a_flow_run_give_no_prefect_warning():
                          cwd=REPO, env=omgeving, capture_output=True, text=True, timeout=120, check=True)
     assert "proef" in uit.stderr  # the record itself is logged
     assert "attempted to send logs" not in uit.stderr
+
+
+def test_a_report_on_two_years_of_data_says_the_definitions_cannot_be_put_side_by_side_yet(na_eerste_run):
+    """The trial's `rapport` on a two-year national release exited 2: no D2 year cohort had been followed for its
+    longest horizon. The report is written, and the two sections that need such a year say why they are empty."""
+    from html import unescape
+
+    from openpyxl import load_workbook
+
+    from hermelding.report import NOG_GEEN_JAAR
+
+    cfg = na_eerste_run
+    uit = runner.invoke(app, ["rapport"])
+    assert uit.exit_code == 0, uit.output
+    html = next(cfg.marts_dir.glob("rapporten/*/*.html"))
+    assert unescape(html.read_text(encoding="utf-8")).count(NOG_GEEN_JAAR) == 2  # side by side; D2 by besluit
+    blad = load_workbook(html.with_suffix(".xlsx"))["Definities naast elkaar"]
+    assert NOG_GEEN_JAAR in [c.value for rij in blad.iter_rows() for c in rij]
