@@ -361,7 +361,7 @@ def _links_outside(map_: Path, raw_dir: Path) -> list[str]:
     return [p.name for p in (map_, *map_.iterdir()) if p.is_symlink() and not p.resolve().is_relative_to(basis)]
 
 
-def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
+def _ingest_levering(con, config: Config, map_: Path, verklaard: dict[tuple[str, str], str] | None = None) -> LeveringVerslag:
     naam = map_.name
     match = LEVERING_RE.match(naam)
     links = _links_outside(map_, config.raw_dir)
@@ -402,7 +402,7 @@ def _ingest_levering(con, config: Config, map_: Path) -> LeveringVerslag:
         # A superseded delivery delivered again ("hersteld") is validated and loaded again like a new one:
         # the other current deliveries may have changed since (a melding id or casus moved elsewhere).
         herstel = laatste is not None and laatste[1] == "geladen"
-        scope = _persoon_scope(map_, con, regio, periode.code)
+        scope = _persoon_scope(map_, con, regio, periode.code, verklaard or {})
         soort = "historie" if match["historie"] else "regulier"
         _controleer_historie(con, naam, regio, periode, soort)
         overlap = con.execute("""
@@ -457,9 +457,24 @@ def _controleer_historie(con, naam: str, regio: str, periode, soort: str) -> Non
             "before the regular data: deliver these periods as regular deliveries (without _historie) instead.")
 
 
-def _persoon_scope(map_: Path, con, regio: str, periode: str) -> str:
+def _verklaarde_scope(map_: Path) -> str | None:
+    """The scope a delivery folder declares (default `regio`), or None when its levering.toml cannot be read (the
+    delivery itself is then refused with rule declaratie_ongeldig)."""
+    pad = map_ / DECLARATIE
+    try:
+        return tomllib.loads(pad.read_text(encoding="utf-8")).get("persoon_id", "regio") if pad.is_file() else "regio"
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _persoon_scope(map_: Path, con, regio: str, periode: str, verklaard: dict[tuple[str, str], str]) -> str:
     """The persoon_id scope the delivery declares in levering.toml (default `regio`); it must equal the scope
-    of the region's other current deliveries, or one pseudonym would mean different things within a region."""
+    of the region's other current deliveries, or one pseudonym would mean different things within a region.
+    `verklaard`: (region, period) -> the scope declared by the delivery folders of this run. A current delivery
+    whose period is delivered again in this run with this delivery's scope does not count against it: so a
+    region switches scope by re-delivering every current period with the new declaration in one run (docs/
+    export-contract.md). If one of them is refused, the region is left with two scopes, and the build refuses
+    to run on it (dbt test een_persoon_scope_per_regio) until that delivery is corrected."""
     pad = map_ / DECLARATIE
     scope = "regio"
     if pad.is_file():
@@ -475,15 +490,18 @@ def _persoon_scope(map_: Path, con, regio: str, periode: str) -> str:
                 "declaratie_ongeldig", f"{map_.name}/{DECLARATIE}: "
                 + (f"unknown key '{onbekend[0]}'" if onbekend else "persoon_id must be one of " + ", ".join(PERSOON_SCOPES))
                 + " (rule declaratie_ongeldig; docs/export-contract.md).")
+    opnieuw = [p for (r, p), s in verklaard.items() if r == regio and s == scope]
     anders = con.execute("""
         select levering_id, persoon_scope from ingest.leveringen
         where regio = ? and is_actueel and uitkomst = 'geladen' and periode <> ? and persoon_scope <> ?
-        limit 1""", [regio, periode, scope]).fetchone()
+            and not list_contains(?, periode)
+        order by periode limit 1""", [regio, periode, scope, opnieuw]).fetchone()
     if anders:
         raise LeveringAfgewezen(
             "persoon_scope_wisselt", f"{map_.name}: declares persoon_id scope '{scope}' but current delivery "
             f"{anders[0]} of region {regio} has '{anders[1]}' (rule persoon_scope_wisselt). A region uses one kind of "
-            "pseudonym: re-deliver the earlier periods with the same scope, or correct levering.toml.")
+            "pseudonym: correct levering.toml, or switch the region's scope by delivering every current period "
+            "again with the new declaration in one run (docs/export-contract.md).")
     return scope
 
 
@@ -668,10 +686,18 @@ def ingest(config: Config, voortgang=None) -> list[LeveringVerslag]:
     verslagen = []
     try:
         herstel_warehouse(con)
+        # the scope each delivery folder of this run declares, per region and period (rule persoon_scope_wisselt)
+        verklaard = {}
+        for map_ in mappen:
+            if (m := LEVERING_RE.match(map_.name)) and (scope := _verklaarde_scope(map_)) is not None:
+                try:
+                    verklaard[(m["regio"], parse_periode(m["periode"]).code)] = scope
+                except ValueError:  # an invalid period: that delivery is refused with its own rule
+                    pass
         for i, map_ in enumerate(mappen):  # one iteration per delivery; rows are handled set-based
             if voortgang:
                 voortgang(map_.name, i, len(mappen))
-            verslagen.append(_ingest_levering(con, config, map_))
+            verslagen.append(_ingest_levering(con, config, map_, verklaard))
         return verslagen
     finally:
         con.close()

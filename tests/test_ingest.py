@@ -986,6 +986,45 @@ def test_one_region_uses_one_kind_of_pseudonym(twee_leveringen):
     assert verslagen[TWEEDE].uitkomst == "afgewezen" and verslagen[TWEEDE].regelcode == "persoon_scope_wisselt"
 
 
+def test_a_region_switches_scope_by_delivering_every_current_period_again_in_one_run(twee_leveringen):
+    """The trial added levering.toml (landelijk) to all of a region's loaded deliveries: each was refused against
+    a predecessor still marked regio. Delivered again together, they replace the region's deliveries."""
+    cfg = twee_leveringen
+    assert [v.uitkomst for v in ingest(cfg)] == ["geladen", "geladen"]
+    _declareer(cfg.raw_dir / EERSTE, 'persoon_id = "landelijk"\n')
+    _declareer(cfg.raw_dir / TWEEDE, 'persoon_id = "landelijk"\n')
+    assert [v.uitkomst for v in ingest(cfg)] == ["geladen", "geladen"]
+    actueel = tabel(cfg, "select persoon_scope from ingest.leveringen where is_actueel and uitkomst = 'geladen'")
+    assert list(actueel.persoon_scope) == ["landelijk", "landelijk"]
+
+
+def test_switching_the_scope_of_only_some_periods_is_refused(twee_leveringen):
+    cfg = twee_leveringen
+    ingest(cfg)
+    _declareer(cfg.raw_dir / TWEEDE, 'persoon_id = "landelijk"\n')
+    v = {v.map: v for v in ingest(cfg)}[TWEEDE]  # the first delivery is unchanged: its period keeps 'regio'
+    assert v.uitkomst == "afgewezen" and v.regelcode == "persoon_scope_wisselt"
+    assert "in one run" in v.reden
+    actueel = tabel(cfg, "select persoon_scope from ingest.leveringen where is_actueel and uitkomst = 'geladen'")
+    assert set(actueel.persoon_scope) == {"regio"}
+
+
+def test_a_switch_left_half_done_stops_the_build(twee_leveringen):
+    """Every period delivered again with the new scope, but one is refused for another reason: the region is left
+    with two kinds of pseudonym, and no figure may be computed on it."""
+    from hermelding.build import BuildFailed, build
+
+    cfg = twee_leveringen
+    ingest(cfg)
+    _declareer(cfg.raw_dir / EERSTE, 'persoon_id = "landelijk"\n')
+    _declareer(cfg.raw_dir / TWEEDE, 'persoon_id = "landelijk"\n')
+    (cfg.raw_dir / TWEEDE / "meldingen.csv").write_text("melding_id\n", encoding="utf-8")  # refused
+    v = {v.map: v for v in ingest(cfg)}
+    assert v[EERSTE].uitkomst == "geladen" and v[TWEEDE].uitkomst == "afgewezen"
+    with pytest.raises(BuildFailed, match="een_persoon_scope_per_regio"):
+        build(cfg)
+
+
 def test_a_history_delivery_loads_as_history(schone_set, config):
     bron, _ = schone_set
     shutil.copytree(bron.raw_dir / EERSTE, config.raw_dir / f"{EERSTE}_historie")
