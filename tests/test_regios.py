@@ -94,6 +94,9 @@ def test_regions_add_up_to_nl01_and_municipalities_to_their_region(drie):
     eigen = regios.set_index(["regiocode", "periode"])[TELLINGEN]
     pd.testing.assert_frame_equal(eigen.sort_index(), per_regio.sort_index(), check_names=False)
     assert (mart.loc[mart.regiocode == "NL01", "regionaam"] == "Totaal van de geleverde regio's").all()
+    # one name for NL01 everywhere: the dimension a reader joins says the same as the mart
+    dim = _query(db, "select regionaam from dimensies.dim_regio where regiocode = 'NL01'")
+    assert list(dim.regionaam) == ["Totaal van de geleverde regio's"]
     assert set(mart.loc[mart.regiotype == "vt_regio", "regionaam"]) == {
         "Veilig Thuis Drenthe", "Veilig Thuis Groningen", "Veilig Thuis Midden-Brabant"}
 

@@ -11,10 +11,6 @@ gemeenten as (
     select * from {{ ref('gemeenten') }}
 ),
 
-vt_regios as (
-    select * from {{ ref('vt_regios') }}
-),
-
 -- population per year in the latest municipal layout (each year's figure is in that year's layout):
 -- summed over the codes that went into each municipality
 bevolking as (
@@ -24,8 +20,8 @@ bevolking as (
     group by gemeenten.opvolger, bevolking_per_code.jaar
 ),
 
-geleverde_regios as (
-    select count(distinct regio) as aantal from {{ ref('int_leveringen_actueel') }}
+regios as (
+    select * from {{ ref('dim_regio') }}
 ),
 
 definitie as (
@@ -67,12 +63,9 @@ select
     per_regio.regiocode,
     case per_regio.regiotype
         when 'gemeente' then gemeenten.gemeentenaam
-        when 'vt_regio' then 'Veilig Thuis ' || coalesce(
-            (select vt_regios.vt_regionaam from vt_regios where vt_regios.vt_regio = per_regio.regiocode),
+        else coalesce(
+            (select regios.regionaam from regios where regios.regiocode = per_regio.regiocode),
             per_regio.regiocode)
-        -- NL01 is the sum of the regions in the data: Nederland only when every region delivered
-        else case when (select aantal from geleverde_regios) = (select count(*) from vt_regios)
-            then 'Nederland' else 'Totaal van de geleverde regio''s' end
     end as regionaam,
     per_regio.periode,
     per_regio.periodesoort,
