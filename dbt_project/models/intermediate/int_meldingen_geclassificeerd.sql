@@ -55,9 +55,11 @@ eerdere_casussen as (
         andere.datum_afsluiting as afsluiting_andere_casus
     from meldingen_met_casus as eerste
     inner join betrokkenen on betrokkenen.regio = eerste.regio and betrokkenen.melding_id = eerste.melding_id
+    -- the region's own casussen only, also with a national pseudonym: CBS counts per Veilig Thuis organisation
     inner join betrokkenheden as andere
-        on andere.persoon_id = betrokkenen.persoon_id
-        and not (andere.regio = eerste.regio and andere.casus_id = eerste.casus_id)
+        on andere.regio = eerste.regio
+        and andere.persoon_id = betrokkenen.persoon_id
+        and andere.casus_id <> eerste.casus_id
     where eerste.is_eerste_van_casus
 ),
 
