@@ -43,9 +43,10 @@ from hermelding.periode import parse_periode
 log = logging.getLogger(__name__)
 
 
-# Refusals that depend on configuration or code rather than only on the files: retried every run (a
-# raised quarantaine_max_aandeel, a fixed bug) instead of being skipped until the content changes.
-OPNIEUW_PROBEREN = ("quarantaine_aandeel", "onverwachte_fout")
+# Refusals that depend on configuration, code or the other deliveries rather than only on the files: retried every
+# run (a raised quarantaine_max_aandeel, a fixed bug, a region whose other periods now declare the same scope)
+# instead of being skipped until the content changes.
+OPNIEUW_PROBEREN = ("quarantaine_aandeel", "onverwachte_fout", "persoon_scope_wisselt")
 
 
 class LeveringAfgewezen(Exception):

@@ -1007,6 +1007,11 @@ def test_switching_the_scope_of_only_some_periods_is_refused(twee_leveringen):
     assert "in one run" in v.reden
     actueel = tabel(cfg, "select persoon_scope from ingest.leveringen where is_actueel and uitkomst = 'geladen'")
     assert set(actueel.persoon_scope) == {"regio"}
+    # the operator then completes the switch: the refused period is tried again with the others, not skipped
+    _declareer(cfg.raw_dir / EERSTE, 'persoon_id = "landelijk"\n')
+    assert {v.map: v.uitkomst for v in ingest(cfg)} == {EERSTE: "geladen", TWEEDE: "geladen"}
+    actueel = tabel(cfg, "select persoon_scope from ingest.leveringen where is_actueel and uitkomst = 'geladen'")
+    assert list(actueel.persoon_scope) == ["landelijk", "landelijk"]
 
 
 def test_a_switch_left_half_done_stops_the_build(twee_leveringen):
