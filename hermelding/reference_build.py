@@ -133,7 +133,7 @@ def write(frames: dict[str, pd.DataFrame]) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2:
+    if len(sys.argv) > 2 or (len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help")):
         raise SystemExit("usage: python -m hermelding.reference_build [folder with the CBS files, default "
                          f"{CBS_BRON.relative_to(REPO)}]")
     write(build(Path(sys.argv[1]) if len(sys.argv) == 2 else CBS_BRON))

@@ -897,8 +897,8 @@ veranderen). “.” = onderdrukt.</p></section>
 
 <section><h2>Herhaling na afsluiting (D2) naar besluit van Veilig Thuis</h2>
 <p>Komen gezinnen terug omdat de hulp niet paste, te laat kwam of er niet was? Deze tabel zet het percentage
-afgesloten casussen met een nieuwe melding naast wat Veilig Thuis in de casus besloot (jaarcohort
-{_e(periode_naam(besluit_jaar)) if besluit_jaar else '–'}, regio). {BESLUIT_ZIN}</p>
+afgesloten casussen met een nieuwe melding naast wat Veilig Thuis in de casus besloot
+{f'(jaarcohort {_e(periode_naam(besluit_jaar))}, regio)' if besluit_jaar else '(regio)'}. {BESLUIT_ZIN}</p>
 {besluit_tabel}
 <p class="klein">Percentages alleen waar de hele groep de horizon heeft doorlopen en genoeg casussen overblijven;
 “.” = onderdrukt of niet openbaar. Per gemeente en voor alle jaren: het Excel-blad ‘D2 naar besluit’.</p></section>
