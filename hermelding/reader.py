@@ -24,6 +24,7 @@ format keeps working as long as the `marts` entries do.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ from hermelding.config import CONFIG_FILE, Config, load_config
 from hermelding.periode import normalise_kwartaal
 
 PUBLIC = "openbaar"
+
+
+class PeriodeGelezen(UserWarning):
+    """A short period code in a query was read as the CBS code (e.g. '2025KW3' as '2025KW03')."""
 
 
 class ReleaseNotFound(LookupError):
@@ -126,7 +131,9 @@ class ReleaseView:
         hermelding.query.normalise_period_literals)."""
         from hermelding.query import normalise_period_literals  # query imports this module
 
-        query, _ = normalise_period_literals(query)
+        query, herschreven = normalise_period_literals(query)
+        for kort, code in herschreven.items():  # as `hermelding sql` notes it: the reader sees what was asked
+            warnings.warn(f"'{kort}' read as '{code}' (CBS period code).", PeriodeGelezen, stacklevel=2)
         return self.connection().execute(query, parameters or []).df()
 
     def close(self) -> None:
