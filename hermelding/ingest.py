@@ -458,39 +458,36 @@ def _controleer_historie(con, naam: str, regio: str, periode, soort: str) -> Non
             "before the regular data: deliver these periods as regular deliveries (without _historie) instead.")
 
 
-def _verklaarde_scope(map_: Path) -> str | None:
-    """The scope a delivery folder declares (default `regio`), or None when its levering.toml cannot be read (the
-    delivery itself is then refused with rule declaratie_ongeldig)."""
+def _verklaarde_scope(map_: Path) -> str:
+    """The persoon_id scope a delivery folder declares in levering.toml (default `regio`). An unreadable file, an
+    unknown key or another value refuses the delivery (rule declaratie_ongeldig)."""
     pad = map_ / DECLARATIE
+    if not pad.is_file():
+        return "regio"
     try:
-        return tomllib.loads(pad.read_text(encoding="utf-8")).get("persoon_id", "regio") if pad.is_file() else "regio"
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return None
+        declaratie = tomllib.loads(pad.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise LeveringAfgewezen("declaratie_ongeldig", f"{map_.name}/{DECLARATIE}: not valid TOML "
+                                f"({type(exc).__name__}; rule declaratie_ongeldig).") from None
+    onbekend = sorted(set(declaratie) - {"persoon_id"})
+    scope = declaratie.get("persoon_id", "regio")
+    if onbekend or scope not in PERSOON_SCOPES:
+        raise LeveringAfgewezen(
+            "declaratie_ongeldig", f"{map_.name}/{DECLARATIE}: "
+            + (f"unknown key '{onbekend[0]}'" if onbekend else "persoon_id must be one of " + ", ".join(PERSOON_SCOPES))
+            + " (rule declaratie_ongeldig; docs/export-contract.md).")
+    return scope
 
 
 def _persoon_scope(map_: Path, con, regio: str, periode: str, verklaard: dict[tuple[str, str], str]) -> str:
-    """The persoon_id scope the delivery declares in levering.toml (default `regio`); it must equal the scope
-    of the region's other current deliveries, or one pseudonym would mean different things within a region.
+    """The persoon_id scope the delivery declares (`_verklaarde_scope`); it must equal the scope of the region's
+    other current deliveries, or one pseudonym would mean different things within a region.
     `verklaard`: (region, period) -> the scope declared by the delivery folders of this run. A current delivery
     whose period is delivered again in this run with this delivery's scope does not count against it: so a
     region switches scope by re-delivering every current period with the new declaration in one run (docs/
     export-contract.md). If one of them is refused, the region is left with two scopes, and the build refuses
     to run on it (dbt test een_persoon_scope_per_regio) until that delivery is corrected."""
-    pad = map_ / DECLARATIE
-    scope = "regio"
-    if pad.is_file():
-        try:
-            declaratie = tomllib.loads(pad.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise LeveringAfgewezen("declaratie_ongeldig", f"{map_.name}/{DECLARATIE}: not valid TOML "
-                                    f"({type(exc).__name__}; rule declaratie_ongeldig).") from None
-        onbekend = sorted(set(declaratie) - {"persoon_id"})
-        scope = declaratie.get("persoon_id", "regio")
-        if onbekend or scope not in PERSOON_SCOPES:
-            raise LeveringAfgewezen(
-                "declaratie_ongeldig", f"{map_.name}/{DECLARATIE}: "
-                + (f"unknown key '{onbekend[0]}'" if onbekend else "persoon_id must be one of " + ", ".join(PERSOON_SCOPES))
-                + " (rule declaratie_ongeldig; docs/export-contract.md).")
+    scope = _verklaarde_scope(map_)
     opnieuw = [p for (r, p), s in verklaard.items() if r == regio and s == scope]
     anders = con.execute("""
         select levering_id, persoon_scope from ingest.leveringen
@@ -690,10 +687,10 @@ def ingest(config: Config, voortgang=None) -> list[LeveringVerslag]:
         # the scope each delivery folder of this run declares, per region and period (rule persoon_scope_wisselt)
         verklaard = {}
         for map_ in mappen:
-            if (m := LEVERING_RE.match(map_.name)) and (scope := _verklaarde_scope(map_)) is not None:
+            if m := LEVERING_RE.match(map_.name):
                 try:
-                    verklaard[(m["regio"], parse_periode(m["periode"]).code)] = scope
-                except ValueError:  # an invalid period: that delivery is refused with its own rule
+                    verklaard[(m["regio"], parse_periode(m["periode"]).code)] = _verklaarde_scope(map_)
+                except (ValueError, LeveringAfgewezen):  # refused later with its own rule
                     pass
         for i, map_ in enumerate(mappen):  # one iteration per delivery; rows are handled set-based
             if voortgang:
