@@ -367,6 +367,45 @@ def _blokken(model: Model) -> np.ndarray:
     return labels[:n_cel]
 
 
+def blokmodellen(model: Model, blokken: np.ndarray | None = None):
+    """(block number, its cells, the block on its own as a Model with the region hierarchy) for each block in
+    `blokken` (default: every block), in order. A block's relations are all among its own cells, so the block
+    model has every relation that touches them: what is computed on it is what the whole model gives for them."""
+    blok = _blokken(model)
+    if blokken is None:
+        blokken = np.unique(blok)
+    rijen = {}
+    for naam, m in (("gelijk", model.gelijk), ("ongelijk", model.ongelijk)):
+        m = m.tocsr()
+        gevuld = np.flatnonzero(np.diff(m.indptr) > 0)
+        rij_blok = blok[m.indices[m.indptr[gevuld]]] if len(gevuld) else np.zeros(0, dtype=int)
+        volgorde = np.argsort(rij_blok, kind="stable")
+        rij_blok, gevuld = rij_blok[volgorde], gevuld[volgorde]
+        rijen[naam] = (m, rij_blok, gevuld)
+    cel_volgorde = np.argsort(blok, kind="stable")
+    cel_blok = blok[cel_volgorde]
+    for b in blokken:
+        kol = cel_volgorde[np.searchsorted(cel_blok, b, "left"):np.searchsorted(cel_blok, b, "right")]
+        delen = {}
+        for naam, (m, rij_blok, gevuld) in rijen.items():
+            r = np.sort(gevuld[np.searchsorted(rij_blok, b, "left"):np.searchsorted(rij_blok, b, "right")])
+            delen[naam] = m[r][:, kol].tocsr()
+        eigen = model.cellen.iloc[kol].reset_index(drop=True).assign(cel=np.arange(len(kol)))
+        yield b, kol, Model(cellen=eigen, rijcellen=model.rijcellen.iloc[:0], gelijk=delen["gelijk"],
+                            ongelijk=delen["ongelijk"], regio_ouder=model.regio_ouder)
+
+
+def memo_delen(model: Model) -> list:
+    """What, besides values, decides a block's result, for a memo key (hermelding/disclosure_memo.py): the cells'
+    identities and regions, the relations in order, the region hierarchy."""
+    ro = model.regio_ouder
+    return [model.cellen["sleutel"].astype(str).to_numpy(),
+            model.cellen["regiocode"].astype(str).to_numpy() if "regiocode" in model.cellen else None,
+            model.gelijk, model.ongelijk,
+            None if ro is None else ro["kind"].astype(str).to_numpy(),
+            None if ro is None else ro["ouder"].astype(str).to_numpy()]
+
+
 def quiet_highs():
     """A HiGHS instance that prints nothing: highspy writes its banner to the process's stdout while it is
     constructed, before any option can be set, which broke `--stil` runs (cron mails every night)."""
@@ -439,7 +478,8 @@ def _naam(model: Model, kol: np.ndarray, blok: int, deel: str | None) -> str:
 
 
 def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarray,
-                bindend: bool = False, eis: float | None = None, anker: np.ndarray | None = None) -> pd.DataFrame:
+                bindend: bool = False, eis: float | None = None, anker: np.ndarray | None = None,
+                memo=None) -> pd.DataFrame:
     """For each target cell (index into model.cellen) the smallest and largest true value consistent
     with everything public: shown cells (getoond, NaN = suppressed) within ±marge and >= 0, suppressed
     cells >= 0, all relations. Returns cel, onder, boven (boven = inf when unbounded); with `bindend` also
@@ -464,9 +504,15 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
     not neighbour S is left out (for the top subtable nothing: its neighbours are all others).
 
     A HiGHS status other than optimal or unbounded (after one fresh solve) raises AttackerLPError naming
-    the table and block."""
+    the table and block.
+
+    `memo` (hermelding/disclosure_memo.py `Memo`, not with `bindend`): each block's intervals are stored under a
+    hash of everything they are computed from, and a block asked again with the same input is read back
+    instead of solved; the intervals of one block depend on nothing outside it."""
     getoond = np.asarray(getoond, dtype=float)
     doelen = np.asarray(doelen, dtype=int)
+    if memo is not None and memo.folder is not None and not bindend:
+        return _intervallen_per_blok(model, getoond, marge, doelen, eis, anker, memo)
     onder_c = np.where(np.isnan(getoond), 0.0, np.maximum(getoond - marge, 0.0))
     boven_c = np.where(np.isnan(getoond), np.inf, getoond + marge)
     alle = sparse.vstack([model.gelijk, model.ongelijk]).tocsr()
@@ -476,7 +522,6 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
     blok = _blokken(model)
     rij_blok = blok[alle.indices[alle.indptr[:-1]]] if alle.shape[0] else np.array([], dtype=int)
     eis_doel = None if eis is None else np.broadcast_to(np.asarray(eis, dtype=float), doelen.shape)
-    plafond = np.nansum(np.where(np.isnan(getoond), 0, getoond)) + 10 * float(np.max(eis if eis is not None else 1)) + 10
     uit = {"onder": np.full(len(doelen), np.nan), "boven": np.full(len(doelen), np.nan),
            "bindend": [None] * len(doelen), "exact": np.ones(len(doelen), dtype=bool)}
 
@@ -488,6 +533,10 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
     for b in np.unique(blok[doelen]):
         kol = np.flatnonzero(blok == b)
         hier = np.flatnonzero(blok[doelen] == b)
+        # a finite box for the joint pushes, above every value the block's cells can take (from the block alone,
+        # so that a block's intervals depend on nothing outside it)
+        plafond = (np.nansum(np.where(np.isnan(getoond[kol]), 0, getoond[kol]))
+                   + 10 * float(np.max(eis_doel[hier]) if eis_doel is not None else 1) + 10)
         delen = deeltabellen(model, kol) if len(kol) > MAX_CELLEN_LP and anker is not None else None
         if delen is None:
             rijen = np.flatnonzero(rij_blok == b)
@@ -533,6 +582,31 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
     if bindend:
         tabel["bindend"] = [b if b is not None else np.zeros(0, dtype=int) for b in uit["bindend"]]
     return tabel
+
+
+def _intervallen_per_blok(model: Model, getoond, marge, doelen, eis, anker, memo) -> pd.DataFrame:
+    """`intervallen` block by block through the memo (see there)."""
+    eis_doel = None if eis is None else np.broadcast_to(np.asarray(eis, dtype=float), doelen.shape)
+    uit = pd.DataFrame({"cel": doelen, "onder": np.nan, "boven": np.nan, "exact": True})
+    blok = _blokken(model)
+    positie = np.full(len(model.cellen), -1)
+    for b, kol, sub in blokmodellen(model, np.unique(blok[doelen])):
+        hier = np.flatnonzero(blok[doelen] == b)
+        positie[kol] = np.arange(len(kol))
+        lokaal = positie[doelen[hier]]
+        eis_b = None if eis_doel is None else np.ascontiguousarray(eis_doel[hier])
+        anker_b = None if anker is None else np.asarray(anker, dtype=float)[kol]
+        sleutel = memo.key("intervallen", marge, MAX_CELLEN_LP, RICHTINGEN, getoond[kol], lokaal, eis_b, anker_b,
+                           *memo_delen(sub))
+        bewaard = memo.get(sleutel)
+        if bewaard is None:
+            iv = intervallen(sub, getoond[kol], marge, lokaal, eis=eis_b, anker=anker_b)
+            bewaard = {k: iv[k].to_numpy() for k in ("onder", "boven", "exact")}
+            memo.put(sleutel, **bewaard)
+        for k in ("onder", "boven", "exact"):
+            uit.loc[hier, k] = bewaard[k]
+    uit["exact"] = uit["exact"].astype(bool)
+    return uit
 
 
 def _bereikt(laag, hoog, eis):

@@ -86,8 +86,8 @@ def _frames(con, config: Config, vorige_release: Path | None) -> dict[str, pd.Da
     return frames
 
 
-def aanvalsaudit(con, afronding: int, minimum: int,
-                 bevroren: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def aanvalsaudit(con, afronding: int, minimum: int, bevroren: Path | None = None,
+                 memo=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The attacker audit (hermelding/attack.py), run on the public marts exactly as they will be published,
     all tables as one linked set, independent of the suppression engine (it reads no flag and no engine
     output besides the public tables). Primary cells are found from the internal (exact) marts.
@@ -95,6 +95,9 @@ def aanvalsaudit(con, afronding: int, minimum: int,
     With `bevroren` (the latest frozen release's folder) its public tables are part of the attacker's knowledge:
     a statistic unchanged since then is one cell in both (hermelding/attack.py `met_bevroren`), and its
     suppressed cells are checked too.
+
+    `memo` (hermelding/disclosure_memo.py, the audit's own entries): a block of cells asked before with the
+    same public and exact values and relations keeps the intervals computed then; any change computes it again.
 
     Returns (one row per suppressed cell: its feasible interval and verdict; one row per public ratio
     column: how many values are not the ratio of the published counts; figures)."""
@@ -147,7 +150,7 @@ def aanvalsaudit(con, afronding: int, minimum: int,
     # a block too large for one LP is checked per HiTaS subtable, with the other shown cells fixed at their true
     # value: a restriction of the attacker's LP, so a cell found protected is protected (docs/openbaarmaking.md)
     iv = attack.intervallen(model, getoond, afronding // 2, doelen, eis=np.where(primair[doelen], minimum, 1),
-                            anker=waarheid)
+                            anker=waarheid, memo=memo)
     oordeel = attack.beoordeel(iv, primair[doelen], minimum).merge(model.cellen[["cel", "mart", "kolom"]], on="cel")
     # the model itself: the true value lies in every exactly computed interval (a range proved by two joint
     # LPs is only part of the interval), and every relation holds on the exact counts
@@ -178,6 +181,9 @@ def aanvalsaudit(con, afronding: int, minimum: int,
         # the latest frozen release, checked together with this one (cells unchanged since then: one cell)
         "bevroren_release": bevroren.name if oud_publiek else None,
         "bevroren_gelijk_gebleven": int(gelijk_gebleven),
+        # blocks whose intervals were read from the memo (unchanged since an earlier audit) / computed now
+        "blokken_uit_memo": memo.hits if memo is not None else 0,
+        "blokken_berekend": memo.misses if memo is not None else None,
         "seconden": round(time.perf_counter() - begin, 1),
     }
     return cellen, pd.DataFrame(verhoudingen), cijfers
@@ -201,13 +207,15 @@ def _context(config: Config):
 def audit(config: Config, build_db: Path, vorige_release: Path | None = None) -> AuditResult:
     import great_expectations as gx
 
+    from hermelding.build import memo_dir
+    from hermelding.disclosure_memo import Memo
     from hermelding.publish import latest_frozen_release
 
     with _connect(config, build_db) as con:
         frames = _frames(con, config, vorige_release)
         try:
             onthulling, verhoudingen, cijfers = aanvalsaudit(con, int(config.afronding), int(config.minimum_telling),
-                                                             latest_frozen_release(config))
+                                                             latest_frozen_release(config), Memo(memo_dir(build_db)))
         except (attack.AttackerLPError, attack.InconsistentPublicTables) as exc:
             # what cannot be verified is not published
             log.error("Attacker audit: %s", exc)

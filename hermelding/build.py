@@ -46,11 +46,20 @@ def dbt_vars(config: Config) -> dict:
     }
 
 
+def memo_dir(build_database: Path) -> Path:
+    """The disclosure memo of a build database (hermelding/disclosure_memo.py): next to it, so a scratch build
+    (`hermelding gevoeligheid`) has its own and never touches the operator's."""
+    return build_database.parent / "disclosure_memo"
+
+
 def dbt_environment(config: Config, target: Path):
-    """The paths dbt's profile reads (profiles.yml), from the configuration."""
+    """The paths dbt's profile reads (profiles.yml), from the configuration, and the disclosure memo the public
+    models use."""
+    from hermelding.disclosure_memo import ENV
+
     return tool_environment({
         "HERMELDING_BUILD_DB": str(target), "HERMELDING_WAREHOUSE": str(config.warehouse),
-        "HERMELDING_REFERENTIE_DIR": str(config.referentie_dir),
+        "HERMELDING_REFERENTIE_DIR": str(config.referentie_dir), ENV: str(memo_dir(target)),
     })
 
 
@@ -92,6 +101,9 @@ def build(config: Config, doel: Path | None = None, vars_: dict | None = None,
     # linger there and be published with the next release
     for oud in (doel, doel.with_name(doel.name + ".wal")):
         oud.unlink(missing_ok=True)
+    from hermelding.disclosure_memo import Memo
+
+    Memo(memo_dir(doel)).prune()  # entries no build has used for a month
     res = dbt(config, ["build"], doel, vars_, work_dir)
     uit = BuildResult(doel, bool(res.success))
     if res.result is not None:

@@ -95,6 +95,7 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
     every one of their cells keeps what its table did with it (suppressed stays suppressed, shown stays shown, same
     value), and this table's cells are protected around them (`openbare_mart_naast`)."""
     from hermelding import attack
+    from hermelding.disclosure_memo import Memo
     from hermelding.disclosure_milp import kies_onderdrukking
 
     # ratios, and other non-count columns the table never shows (their counts are not public)
@@ -132,7 +133,9 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
     _controleer_relaties(model, waarde)
     afgerond = afronding * np.floor(waarde / afronding + 0.5)
     primair = afgerond < minimum
-    onderdrukt, rapport = kies_onderdrukking(model, waarde, primair, afronding, minimum, vast_onderdrukt, vast_getoond)
+    # blocks asked before with the same input are read from the build's memo (hermelding/disclosure_memo.py)
+    onderdrukt, rapport = kies_onderdrukking(model, waarde, primair, afronding, minimum, vast_onderdrukt, vast_getoond,
+                                             memo=Memo.from_environment())
     gepubliceerd = pd.array(np.where(onderdrukt, np.nan, afgerond), dtype="Float64").astype("Int64")
     uit = frame.copy()
     rc = model.rijcellen[model.rijcellen["mart"] == "t"]

@@ -217,12 +217,19 @@ def _hitas(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, vast: n
 
 def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afronding: int,
                        minimum: int, verplicht: np.ndarray | None = None, vast_getoond: np.ndarray | None = None,
-                       kosten: np.ndarray | None = None, hitas: bool = True) -> tuple[np.ndarray, Verslag]:
+                       kosten: np.ndarray | None = None, hitas: bool = True, memo=None) -> tuple[np.ndarray, Verslag]:
     """Suppressed cells (primary and secondary) for the model's cells, and a report. `verplicht`: cells that
     must be suppressed besides the primary ones, `vast_getoond`: cells that are never suppressed (both: a frozen
     release's cells, hermelding/attack.py `met_bevroren`; `verplicht` also: HiTaS' decided cells);
     `kosten`: the objective per cell (default value + 1); `hitas`: decompose a block larger than
-    `attack.MAX_CELLEN_LP` along the region hierarchy."""
+    `attack.MAX_CELLEN_LP` along the region hierarchy.
+
+    Each connected block is protected on its own (`_kies_blok`: nothing outside a block bears on it). With `memo`
+    (hermelding/disclosure_memo.py) a block asked before with the same input, to the last cell and relation, gets
+    the stored choice instead of being solved again: what a nightly run after a new delivery does for the blocks
+    the delivery did not change."""
+    from hermelding.disclosure_memo import Memo
+
     waarde = np.asarray(waarde, dtype=float)
     primair = np.asarray(primair, dtype=bool)
     n = len(waarde)
@@ -232,9 +239,48 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
     onderdrukt = vast.copy()
     if not vast.any():
         return onderdrukt, verslag
+    kosten = waarde + 1.0 if kosten is None else np.asarray(kosten, dtype=float)
+    memo = memo if memo is not None else Memo(None)
+    blok = attack._blokken(model)
+    verslag.optimum_ondergrens, verslag.doelwaarde_milp = 0.0, 0.0
+    for _b, kol, sub in attack.blokmodellen(model, np.unique(blok[vast])):
+        sleutel = memo.key("kies_onderdrukking", afronding, minimum, hitas, attack.MAX_CELLEN_LP, attack.RICHTINGEN,
+                           MAX_CELLEN_MILP, MAX_RONDES, MAX_TERUGKOPPELINGEN, TIJDSLIMIET_SECONDEN,
+                           waarde[kol], primair[kol], vast[kol], verboden[kol], kosten[kol], *attack.memo_delen(sub))
+        bewaard = memo.get(sleutel)
+        if bewaard is None:
+            keuze, deel = _kies_blok(sub, waarde[kol], primair[kol], afronding, minimum, vast[kol], verboden[kol],
+                                     kosten[kol], hitas)
+            bewaard = {"onderdrukt": keuze, "ondergrens": np.float64(deel.optimum_ondergrens or 0.0),
+                       "doelwaarde_milp": np.float64(deel.doelwaarde_milp or 0.0), "rondes": np.int64(deel.rondes),
+                       "methode_naam": np.array(list(deel.methode), dtype=str),
+                       "methode_aantal": np.array(list(deel.methode.values()), dtype=np.int64)}
+            memo.put(sleutel, **bewaard)
+        onderdrukt[kol] = bewaard["onderdrukt"]
+        verslag.optimum_ondergrens += float(bewaard["ondergrens"])
+        verslag.doelwaarde_milp += float(bewaard["doelwaarde_milp"])
+        verslag.rondes = max(verslag.rondes, int(bewaard["rondes"]))
+        for naam, aantal in zip(bewaard["methode_naam"].tolist(), bewaard["methode_aantal"].tolist(), strict=True):
+            verslag.methode[naam] = verslag.methode.get(naam, 0) + int(aantal)
+    if memo.folder is not None:
+        log.info("Disclosure: %s block(s) unchanged since an earlier build, taken from the memo; %s computed.",
+                 memo.hits, memo.misses)
+    secundair = onderdrukt & ~primair
+    verslag.secundair = int(secundair.sum())
+    verslag.waarde_secundair = float(waarde[secundair].sum())
+    verslag.doelwaarde = float(kosten[onderdrukt].sum())
+    return onderdrukt, verslag
+
+
+def _kies_blok(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afronding: int, minimum: int,
+               vast: np.ndarray, verboden: np.ndarray, kosten: np.ndarray, hitas: bool) -> tuple[np.ndarray, Verslag]:
+    """`kies_onderdrukking` for one connected block (`model` holds that block only): the optimisation (or HiTaS,
+    or the greedy rule), then verify and cut until every cell passes the attacker's LP."""
+    n = len(waarde)
+    verslag = Verslag(cellen=n, primair=int(primair.sum()), waarde_primair=float(waarde[primair].sum()))
+    onderdrukt = vast.copy()
     afgerond = afronding * np.floor(waarde / afronding + 0.5)
     blok = attack._blokken(model)
-    kosten = waarde + 1.0 if kosten is None else np.asarray(kosten, dtype=float)
     enkel = _enkel_rijen(model.gelijk)
     cap, cap_onder = _capaciteit_rijen(model, waarde, primair, afronding, minimum)
     ondergrens = 0.0

@@ -153,7 +153,9 @@ def summary_markdown(result: RunResult, config: Config, kern) -> str:
                        f"{o['smalste_interval_primair']}; {o['verhoudingen_afwijkend']} van "
                        f"{o['verhoudingen_gecontroleerd']} verhoudingen niet uit de gepubliceerde tellingen"
                        + (f"; {o['per_deeltabel']} cellen per deeltabel gecontroleerd (binneninterval)"
-                          if o.get("per_deeltabel") else "") + "."]
+                          if o.get("per_deeltabel") else "")
+                       + (f"; {o['blokken_uit_memo']} blokken ongewijzigd sinds een eerdere run (uitkomst hergebruikt), "
+                          f"{o['blokken_berekend']} berekend" if o.get("blokken_uit_memo") else "") + "."]
         if result.data_docs:
             regels += ["", f"Details: Data Docs {result.data_docs}"]
         regels.append("")
