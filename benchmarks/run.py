@@ -133,6 +133,11 @@ def nightly(env: dict, label: str, work: Path) -> dict:
     summary = json.loads((work / "warehouse" / "laatste_run.json").read_text(encoding="utf-8"))
     result["status"] = summary["status"]
     result["stages_s"] = summary.get("duur_seconden", {})
+    audit = (summary.get("audit") or {}).get("onthulling") or {}
+    # blocks of cells the audit took from the memo (unchanged since an earlier run) and computed; memo size after
+    result["audit_blocks_memo"] = audit.get("blokken_uit_memo")
+    result["audit_blocks_computed"] = audit.get("blokken_berekend")
+    result["memo_entries"] = memo_entries(work)
     run_results = REPO / "dbt_project" / "target" / "run_results.json"
     if summary["status"] == "gepubliceerd" and run_results.exists():
         nodes = json.loads(run_results.read_text(encoding="utf-8"))["results"]
@@ -168,7 +173,51 @@ def compare_with_mart(con: duckdb.DuckDBPyConnection, release: Path) -> int:
     """).fetchone()[0]
 
 
-def run(profile_name: str, keep: bool) -> dict:
+def memo_entries(work: Path) -> int:
+    """Entries in the project's disclosure memo (hermelding/disclosure_memo.py)."""
+    return sum(1 for _ in (work / "warehouse" / "build" / "disclosure_memo").glob("*/*.npz"))
+
+
+def differing_rows(release_a: Path, release_b: Path) -> dict[str, int]:
+    """Per mart (internal and public parquet) of two releases: rows in one and not the other (with multiplicity);
+    a mart missing from either counts as -1."""
+    con = duckdb.connect()
+    out = {}
+    names = {p.relative_to(release_a).as_posix() for p in release_a.glob("*/*.parquet")}
+    names |= {p.relative_to(release_b).as_posix() for p in release_b.glob("*/*.parquet")}
+    for name in sorted(names):
+        a, b = release_a / name, release_b / name
+        if not (a.exists() and b.exists()):
+            out[name] = -1
+            continue
+        out[name] = con.execute(f"""
+            select count(*) from ((select * from read_parquet('{a}') except all select * from read_parquet('{b}'))
+                union all (select * from read_parquet('{b}') except all select * from read_parquet('{a}')))
+        """).fetchone()[0]
+    return out
+
+
+def full_rebuild(work: Path, label: str) -> dict:
+    """The final state of the deliveries built from scratch, in a fresh project folder with an empty memo: every
+    mart of its release must equal the incremental run's (the benchmark fails otherwise)."""
+    fresh = Path(tempfile.mkdtemp(prefix="hermelding-bench-volledig-"))
+    try:
+        shutil.copytree(work / "raw", fresh / "raw")
+        result = nightly(project_env(fresh), label, fresh)
+        newest = sorted((fresh / "marts" / "releases").iterdir())[-1]
+        incremental = sorted((work / "marts" / "releases").iterdir())[-1]
+        result["rows_differing_per_mart"] = differing_rows(incremental, newest)
+        result["marts_compared"] = len(result["rows_differing_per_mart"])
+        result["rows_differing"] = sum(abs(v) for v in result["rows_differing_per_mart"].values())
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    return result
+
+
+def run(profile_name: str, keep: bool, check_full: bool = False, checkpoint=None) -> dict:
+    """All scenarios; `checkpoint(results)` after each, so that a national run stopped halfway keeps what it
+    measured."""
+    checkpoint = checkpoint or (lambda _results: None)
     profile = PROFILES[profile_name]
     data = deliveries(profile)
     work = Path(tempfile.mkdtemp(prefix=f"hermelding-bench-{profile_name}-"))
@@ -182,10 +231,19 @@ def run(profile_name: str, keep: bool) -> dict:
                      "deliveries": len(alle), "generate": json.loads((data / "genereer.json").read_text())}
     try:
         results["1_empty_warehouse"] = nightly(env, "empty warehouse", work)
+        checkpoint(results)
         shutil.copytree(alle[-1], work / "raw" / alle[-1].name)
         results["2_one_new_delivery"] = nightly(env, "one new delivery", work)
+        checkpoint(results)
         results["3_corrected_delivery"] = nightly(env, f"corrected {correct_delivery(work / 'raw')}", work)
+        checkpoint(results)
         results["4_nothing_new"] = nightly(env, "nothing new", work)
+        checkpoint(results)
+        if check_full:
+            results["6_full_rebuild"] = full_rebuild(work, "full rebuild of the final state")
+            if results["6_full_rebuild"]["rows_differing"]:
+                raise SystemExit("The incremental runs and a full rebuild of the same deliveries differ: "
+                                 f"{results['6_full_rebuild']['rows_differing_per_mart']}")
         lookback = int(json.loads(subprocess.run(
             [str(BIN / "python"), "-c", "import json; from hermelding.config import load_config; "
              "print(json.dumps(load_config().lookback_maanden))"], env=env, capture_output=True, text=True,
@@ -220,6 +278,8 @@ def markdown(results: dict) -> str:
             ("nightly run, corrected delivery", results["3_corrected_delivery"]),
             ("nightly run, nothing new", results["4_nothing_new"]),
             ("baseline: D1 + counts, one DuckDB script", results["5_baseline"])]
+    if "6_full_rebuild" in results:
+        rows.append(("full rebuild of the final state (must equal the incremental runs)", results["6_full_rebuild"]))
     out = [f"{results['meldingen']:,} meldingen in {results['deliveries']} deliveries; "
            f"{results['machine']['cores']} cores, {results['machine']['memory_gb']} GB; commit {results['commit']}", "",
            "| step | wall (s) | peak RSS (MB) | stages (s) |", "|---|---|---|---|"]
@@ -239,13 +299,20 @@ def main() -> None:
     parser.add_argument("--profiel", choices=sorted(PROFILES), default="national")
     parser.add_argument("--uit", type=Path, default=None, help="results JSON (default benchmarks/results/<date>-<commit>.json)")
     parser.add_argument("--bewaar", action="store_true", help="keep the benchmark's project folder")
+    parser.add_argument("--vergelijk-volledig", action="store_true",
+                        help="also build the final state from scratch in a fresh folder and require every mart to "
+                             "equal the incremental runs' (as the smoke test does)")
     args = parser.parse_args()
-    results = run(args.profiel, args.bewaar)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
                             check=False).stdout.strip() or "unknown"
-    results |= {"commit": commit, "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
     target = args.uit or RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{commit}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
+    extra = {"commit": commit, "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+
+    def checkpoint(partial: dict) -> None:  # marked incomplete until every scenario has run
+        target.write_text(json.dumps(partial | extra | {"onvolledig": True}, indent=1), encoding="utf-8")
+
+    results = run(args.profiel, args.bewaar, args.vergelijk_volledig, checkpoint) | extra
     target.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(markdown(results))
     print(f"\nResults: {target}")
