@@ -138,7 +138,7 @@ def nightly(env: dict, label: str, work: Path) -> dict:
     result["audit_blocks_memo"] = audit.get("blokken_uit_memo")
     result["audit_blocks_computed"] = audit.get("blokken_berekend")
     result["memo_entries"] = memo_entries(work)
-    run_results = REPO / "dbt_project" / "target" / "run_results.json"
+    run_results = work / "warehouse" / "build" / "dbt" / "target" / "run_results.json"  # Config.dbt_target_dir
     if summary["status"] == "gepubliceerd" and run_results.exists():
         nodes = json.loads(run_results.read_text(encoding="utf-8"))["results"]
         models = [n for n in nodes if n["unique_id"].startswith("model.")]

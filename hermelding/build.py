@@ -65,8 +65,9 @@ def dbt_environment(config: Config, target: Path):
 
 def dbt(config: Config, args: list[str], doel: Path | None = None, vars_: dict | None = None,
         work_dir: Path | None = None):
-    """Run dbt in-process. `work_dir`: dbt's target (manifest, compiled SQL) and logs go there instead of
-    dbt_project/target and dbt_project/logs, so a scratch build leaves the operator's manifest alone."""
+    """Run dbt in-process. dbt's target (manifest, compiled SQL, run results) and logs go to the project's
+    `config.dbt_target_dir` and `dbt_log_dir` (beside the build database), or with `work_dir` into that folder,
+    so a scratch build leaves the operator's manifest alone."""
     from dbt.cli.main import dbtRunner
 
     from hermelding.publish import latest_frozen_release
@@ -78,10 +79,10 @@ def dbt(config: Config, args: list[str], doel: Path | None = None, vars_: dict |
     doel = doel or build_db(config)
     doel.parent.mkdir(parents=True, exist_ok=True)
     project = str(config.dbt_project_dir)
+    target, logs = ((work_dir / "target", work_dir / "logs") if work_dir is not None
+                    else (config.dbt_target_dir, config.dbt_log_dir))
     volledige_args = [*args, "--project-dir", project, "--profiles-dir", project,
-                      "--vars", json.dumps(vars_), "--quiet"]
-    if work_dir is not None:
-        volledige_args += ["--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+                      "--vars", json.dumps(vars_), "--quiet", "--target-path", str(target), "--log-path", str(logs)]
     with dbt_environment(config, doel):
         return dbtRunner().invoke(volledige_args)
 
@@ -116,7 +117,7 @@ def build(config: Config, doel: Path | None = None, vars_: dict | None = None,
     elif res.exception is not None:
         uit.fouten.append(f"dbt could not run: {res.exception}")
     if not uit.geslaagd:
-        raise BuildFailed("dbt build failed: " + "; ".join(uit.fouten or ["see dbt_project/logs/dbt.log"]))
+        raise BuildFailed("dbt build failed: " + "; ".join(uit.fouten or [f"see {config.dbt_log_dir / 'dbt.log'}"]))
     if afdruk:
         record_build_state(doel, afdruk)
     return uit
@@ -136,8 +137,9 @@ def generate_docs(config: Config) -> Path:
         shutil.copy2(bron, kopie)
         res = dbt(config, ["docs", "generate"], kopie)
     if not res.success:
-        raise BuildFailed(f"dbt docs generate failed: {res.exception or 'see dbt_project/logs/dbt.log'}")
-    return config.dbt_project_dir / "target"
+        log_file = config.dbt_log_dir / "dbt.log"
+        raise BuildFailed(f"dbt docs generate failed: {res.exception or f'see {log_file}'}")
+    return config.dbt_target_dir
 
 
 DOCS_SITE = "index.html"
@@ -156,7 +158,7 @@ def docs_site(config: Config, bron: Path) -> Path:
     """The dbt documentation site of a build as one self-contained HTML file (`dbt docs generate --static`:
     models, columns, tests, lineage with the exposures), for a release. dbt runs against a throw-away copy of the
     build database `bron` and writes its target and logs into a temporary folder, so neither the build database
-    nor dbt_project/target is touched. It reuses the build's manifest (dbt_project/target/manifest.json, written
+    nor the project's dbt target is touched. It reuses the build's manifest (`config.dbt_target_dir`, written
     by `dbt build`) and skips compiling; without one it compiles. The site depends only on the code and the
     tables' columns, not on the data, so it is kept in the build folder and reused while the manifest's nodes are
     the same (several releases of one build, or of the same code). Returns the HTML file."""
@@ -164,7 +166,7 @@ def docs_site(config: Config, bron: Path) -> Path:
     import shutil
     import tempfile
 
-    manifest = config.dbt_project_dir / "target" / "manifest.json"
+    manifest = config.dbt_target_dir / "manifest.json"
     inhoud = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
     sleutel = None
     if inhoud:

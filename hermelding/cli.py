@@ -718,7 +718,8 @@ def documentatie() -> None:
     """Generate the dbt documentation site (dbt docs generate) without opening the build database for writing.
 
     dbt runs against a copy of the build database, taken under the pipeline lock; the site lands in
-    dbt_project/target (serve it with `cd dbt_project && ../.venv/bin/dbt docs serve --profiles-dir .`).
+    the project's dbt target, data/warehouse/build/dbt/target (serve it with `cd dbt_project && ../.venv/bin/dbt docs
+    serve --profiles-dir . --target-path ../data/warehouse/build/dbt/target`).
     Every release already carries the site as one file: data/marts/releases/<id>/documentatie/index.html.
 
     Example: [bold]hermelding documentatie[/bold]

@@ -130,6 +130,17 @@ class Config:
         return self.root / "dbt_project"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder (manifest, run results, compiled SQL) for this project's builds: beside the build
+        database, not in the code's dbt_project/, so two projects on one checkout (the nightly run, a benchmark,
+        tests running in parallel) never write the same files."""
+        return self.build_dir / "dbt" / "target"
+
+    @property
+    def dbt_log_dir(self) -> Path:
+        return self.build_dir / "dbt" / "logs"
+
+    @property
     def expectations_dir(self) -> Path:
         return self.root / "expectations"
 

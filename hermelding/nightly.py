@@ -273,7 +273,7 @@ def _run_locked(config: Config, result: RunResult, forceer: bool, progress: Prog
     except QualityFailure as exc:
         result.status = "geweigerd"
         result.bericht = (f"NOT PUBLISHED: the dbt build failed ({exc}). Release {huidig or '(none)'} stays "
-                          "current. This is final for tonight; see dbt_project/logs/dbt.log and the "
+                          f"current. This is final for tonight; see {config.dbt_log_dir / 'dbt.log'} and the "
                           "testfouten schema of the build database for the offending rows.")
         log.error(result.bericht)
         write_summary(config, result, artifacts=artifacts)

@@ -310,7 +310,7 @@ def all_releases(config: Config) -> list[Release]:
 
 def _model_docs(config: Config) -> dict[str, dict]:
     """Model and column descriptions from the dbt manifest of the build (the dbt docs)."""
-    manifest = config.dbt_project_dir / "target" / "manifest.json"
+    manifest = config.dbt_target_dir / "manifest.json"
     if not manifest.exists():
         return {}
     nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"]

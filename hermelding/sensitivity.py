@@ -7,9 +7,10 @@ dbt models, into a scratch folder, compared side by side. The operator's state i
                                             horizon, empty for a cohort not yet followed for the whole horizon)
       gevoeligheid.json                     parameters, source warehouse, when, which mart
       build_<label>.duckdb                  the scratch builds (kept only with `bewaar_builds`)
+      disclosure_memo/                      their disclosure memo (kept only with `bewaar_builds`)
 
 What it never touches: the warehouse (its ledger), the releases, the catalogs, the freezes, the last-run
-summary (laatste_run.json), the operator's build database and its fingerprint record, nor dbt_project/target
+summary (laatste_run.json), the operator's build database and its fingerprint record, nor the project's dbt target
 (the manifest a publication reads): dbt's target and logs go into the scratch folder too.
 
 Concurrency with the nightly run. The pipeline lock is held only while the warehouse is copied into the scratch
@@ -192,6 +193,9 @@ def run_sensitivity(config: Config, lookbacks: list[int], horizons: list[int] | 
         if not bewaar_builds:
             for pad in builds.values():
                 pad.unlink(missing_ok=True)
+            # the scratch builds' own disclosure memo (hermelding/disclosure_memo.py): the look-backs share the blocks
+            # they do not change (D2-D4), then it goes with the builds
+            shutil.rmtree(folder / "disclosure_memo", ignore_errors=True)
         if geslaagd and not bewaar_builds:  # a failed run keeps dbt's logs for the message above
             shutil.rmtree(folder / "dbt", ignore_errors=True)
     csv = folder / "vergelijking.csv"

@@ -199,7 +199,7 @@ def test_dbt_docs_document_every_model_and_column(gebouwd):
     cfg, db, _ = gebouwd
     res = dbt(cfg, ["docs", "generate"], db)
     assert res.success
-    target = cfg.dbt_project_dir / "target"
+    target = cfg.dbt_target_dir
     manifest = json.loads((target / "manifest.json").read_text())
     catalog = json.loads((target / "catalog.json").read_text())
     ontbrekend = []

@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from hermelding.cli import app
 from hermelding.reader import open_release
-from tests.conftest import REPO
 from tests.test_sql import _gebruik
 
 
@@ -21,7 +20,7 @@ def _state(cfg) -> dict[str, tuple[str, int]]:
     bestanden = [p for p in cfg.warehouse.parent.rglob("*") if p.is_file() and "gevoeligheid" not in p.parts
                  and p.name not in ("hermelding.lock", "hermelding.eigenaar")]
     bestanden += [p for p in cfg.marts_dir.rglob("*") if p.is_file()]
-    bestanden += [p for p in (REPO / "dbt_project" / "target").glob("*.json")]
+    bestanden += [p for p in cfg.dbt_target_dir.glob("*.json")]  # (inside the warehouse folder; said explicitly)
     return {str(p): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in bestanden}
 
 

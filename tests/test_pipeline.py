@@ -379,7 +379,7 @@ def test_docs_are_generated_without_writing_the_build_database(na_eerste_run):
     uitkomst = runner.invoke(app, ["documentatie"])
     assert uitkomst.exit_code == 0, uitkomst.output
     assert (hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns) == voor
-    assert (na_eerste_run.dbt_project_dir / "target" / "catalog.json").exists()
+    assert (na_eerste_run.dbt_target_dir / "catalog.json").exists()
 
 
 

@@ -86,14 +86,14 @@ def test_release_json_is_public_and_holds_no_exact_internal_figure(project):
 
 def test_every_release_carries_the_dbt_docs_site_without_writing_the_build_database(project):
     """documentatie/index.html: dbt's static site (models, lineage with the report and notebooks as exposures),
-    generated from a copy: the build database and dbt_project/target stay byte-identical; a second release of the
+    generated from a copy: the build database and the dbt target stay byte-identical; a second release of the
     same build reuses the site."""
     import hashlib
 
     from hermelding.build import docs_site
 
     cfg, db, samenvatting = project
-    manifest = cfg.dbt_project_dir / "target" / "manifest.json"
+    manifest = cfg.dbt_target_dir / "manifest.json"
 
     def afdruk():
         return hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns, manifest.read_bytes()
@@ -117,7 +117,7 @@ def test_catalog_shows_the_current_release_with_dbt_docs_as_comments(project):
     catalogus = pub.catalog_path(cfg)
     aantallen = views(catalogus)
     assert aantallen["openbaar.hermelding_regio_periode_openbaar"] == release.info["marts"]["hermelding_regio_periode_openbaar"]["rijen"]
-    manifest = json.loads((cfg.dbt_project_dir / "target" / "manifest.json").read_text())
+    manifest = json.loads((cfg.dbt_target_dir / "manifest.json").read_text())
     doc = next(n for n in manifest["nodes"].values() if n["name"] == "hermelding_regio_periode")
     # the internal marts are documented in the internal catalog (the readers' catalog does not hold them)
     with duckdb.connect(str(pub.catalog_path(cfg, intern=True)), read_only=True) as con:
