@@ -19,11 +19,11 @@ demo: $(STAMP)
 	$(BIN)/hermelding draai
 	$(BIN)/hermelding rapport
 
-## test: lint, then the whole test suite
+## test: lint, then the whole test suite (on two cores: one worker per test module)
 test: $(STAMP)
 	$(BIN)/ruff check hermelding flows tests benchmarks
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## bench: the nightly run on a national-scale ten-year set, against a hand-written DuckDB baseline
 bench: $(STAMP)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +15,14 @@ from hermelding.generator import genereer
 
 REPO = Path(__file__).resolve().parent.parent
 VIER_LEVERINGEN = {f"VT02_{j}HJ0{h}" for j in (2022, 2023) for h in (1, 2)}
+
+# The command line's tables have one width whatever terminal (or none, in a pytest-xdist worker) the tests run
+# in: rich reads COLUMNS when hermelding.cli creates its console at import.
+os.environ["COLUMNS"] = "200"
+# `make test` runs the modules on two pytest-xdist workers: each gets its own Prefect home (settings and the
+# temporary server's SQLite database), so that two flows running at once never share one database file.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix=f"hermelding-prefect-{os.environ['PYTEST_XDIST_WORKER']}-")
 
 
 def project_config(tmp: Path):
