@@ -13,10 +13,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from hermelding import gate
 from hermelding import ingest as ingest_mod
 from hermelding.contract import KOLOMMEN, LEVERINGSREGELS, RIJREGELS
 from hermelding.ingest import ingest
-from tests.conftest import REPO, kopieer_leveringen, project_config, suite_met_extra
+from tests.conftest import REPO, geleverd, kopieer_leveringen, project_config, suite_met_extra
 
 EERSTE = "VT02_2019HJ01"
 TWEEDE = "VT02_2019HJ02"
@@ -418,37 +419,59 @@ def test_failure_during_commit_leaves_nothing_behind(schone_set, config, monkeyp
 
 def test_critical_door_expectation_rejects_the_delivery(schone_set, config, tmp_path, monkeypatch):
     _eerste_levering(config, schone_set)
-    suite_met_extra(monkeypatch, tmp_path, "levering_meldingen", {
-        "type": "expect_table_row_count_to_be_between", "kwargs": {"max_value": 10}, "severity": "critical"})
+    suite_met_extra(monkeypatch, tmp_path, "levering", {
+        "type": "expect_column_values_to_be_between", "kwargs": {"column": "meldingen_rijen", "max_value": 10},
+        "severity": "critical", "meta": {"aggregaat": True}})
     [v] = ingest(config)
-    assert v.regelcode == "kwaliteitspoort" and "expect_table_row_count_to_be_between" in v.reden
+    assert v.regelcode == "kwaliteitspoort"
+    # the rule, the column and the delivery's own aggregate (its number of meldingen), never a row's value
+    gelezen = geleverd(config, "meldingen")
+    assert f"expect_column_values_to_be_between(meldingen_rijen) [observed {len(gelezen)}]" in v.reden
     assert tellingen(config)["meldingen"] == 0
 
 
 def test_warning_door_expectation_is_reported_and_loads(schone_set, config, tmp_path, monkeypatch):
     _eerste_levering(config, schone_set)
-    suite_met_extra(monkeypatch, tmp_path, "levering_betrokkenen", {
-        "type": "expect_column_values_to_be_in_set", "kwargs": {"column": "rol", "value_set": ["kind"]},
-        "severity": "warning"})
+    suite_met_extra(monkeypatch, tmp_path, "levering", {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "betrokkenen_aandeel_rol_onbekend", "max_value": 0.0}, "severity": "warning",
+        "meta": {"aggregaat": True}})
     [v] = ingest(config)
     assert v.uitkomst == "geladen"
-    assert any("expect_column_values_to_be_in_set(rol)" in w for w in v.waarschuwingen)
+    rollen = geleverd(config, "betrokkenen")["rol"]
+    aandeel = round((rollen == "onbekend").sum() / (rollen != "").sum(), 3)
+    assert aandeel > 0  # the generator plants unknown roles: the warning is due
+    assert any(f"expect_column_values_to_be_between(betrokkenen_aandeel_rol_onbekend) [observed {aandeel}]" in w
+               for w in v.waarschuwingen), v.waarschuwingen
     assert tabel(config, "select count(*) n from ingest.waarschuwingen").n[0] >= 1
 
 
-def test_door_suites_check_the_delivery_not_the_rows_ingest_already_quarantines():
-    """The row rules (required values, code lists, ids, dates) live once, in ingest_sql.py; the door suites
-    only add what a row rule cannot say: the delivery's column set, its size, its distributions."""
-    for pad in sorted((REPO / "expectations" / "expectations").glob("levering_*.json")):
-        verwachtingen = json.loads(pad.read_text())["expectations"]
-        assert any(e["type"] == "expect_table_columns_to_match_set" and "$PARAMETER" in e["kwargs"]["column_set"]
-                   for e in verwachtingen), pad.name
-        for e in verwachtingen:
-            tabelniveau = e["type"].startswith("expect_table_")
-            verdeling = 0 < e["kwargs"].get("mostly", 1) < 1
-            assert tabelniveau or verdeling, (pad.name, e)
-            if "value_set" in e["kwargs"] and len(e["kwargs"]["value_set"]) > 1:
-                assert "$PARAMETER" in e["kwargs"]["value_set"], (pad.name, e)
+def test_the_door_checks_the_delivery_on_its_aggregates_not_the_rows_ingest_already_quarantines():
+    """The row rules (required values, code lists, ids, dates) live once, in ingest_sql.py; the door suite
+    only adds what a row rule cannot say: each file's column set, its size, its distributions, and it says that
+    on one row of aggregates (gate.DEUR_AGGREGATEN), computed in DuckDB: no delivered row goes through GX."""
+    verwachtingen = json.loads((REPO / "expectations" / "expectations" / "levering.json").read_text())["expectations"]
+    kolommen = [e["kwargs"]["column"] for e in verwachtingen]
+    for soort in KOLOMMEN:  # every file: its columns (critical, from the contract) and its size
+        kolom = next(e for e in verwachtingen if e["kwargs"]["column"] == f"{soort}_kolommen")
+        assert kolom["severity"] == "critical" and kolom["kwargs"]["value_set"] == {"$PARAMETER": f"kolommen_{soort}"}
+        assert f"{soort}_rijen" in kolommen
+    for e in verwachtingen:
+        assert e["kwargs"]["column"].split("_")[0] in KOLOMMEN, e  # an aggregate of one file of the delivery
+        assert e["kwargs"]["column"] in gate.DEUR_AGGREGATEN, e  # ... that the door computes
+        assert "mostly" not in e["kwargs"]  # one row: a share is an aggregate with a bound, not 'mostly'
+
+
+def test_a_delivery_with_another_column_set_is_stopped_at_the_door(config):
+    """The columns check is real: a schoon_ table with a column the contract does not have fails it."""
+    con = duckdb.connect()
+    for soort, kol in KOLOMMEN.items():
+        extra = ", 1 as extra" if soort == "casussen" else ""
+        velden = ", ".join(f"null::varchar[] as {k}" if k == "aard_geweld" else f"null::varchar as {k}" for k in kol)
+        con.execute(f"create temp table schoon_{soort} as select 1 as regel, {velden}{extra}")
+    r = gate.valideer_levering(con, config)
+    assert r.kritiek == ["levering: expect_column_values_to_be_in_set(casussen_kolommen): casussen: exactly the "
+                         "contract's columns [1 rows]"], r.kritiek
 
 
 # --- the written contract matches the code -------------------------------------------------------
