@@ -171,6 +171,12 @@ def _los_op(kosten, vast, rijen: sparse.csr_matrix, onder: np.ndarray, start: np
     h.setSolution(oplossing)
     h.run()
     info = h.getInfo()
+    if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit and info.primal_solution_status == 2:
+        # said, because it is the one place where the result depends on the machine's speed (docs/openbaarmaking.md
+        # "Alleen wat veranderde"): a faster or quieter run could find a cheaper pattern for this block
+        log.warning("Disclosure MILP (%s cells): stopped at the time limit (%s s); its best solution so far is used "
+                    "(gap %.2g%%). Its pattern can differ between runs on machines of another speed.", n,
+                    TIJDSLIMIET_SECONDEN, 100 * info.mip_gap)
     if info.primal_solution_status != 2:  # no feasible solution
         log.warning("Disclosure MILP (%s cells): no solution (%s); the greedy heuristic is used for this block.",
                     n, h.modelStatusToString(h.getModelStatus()))

@@ -143,3 +143,14 @@ def test_entries_unused_for_a_month_are_removed(tmp_path):
     os.utime(oud, (twee_maanden, twee_maanden))
     assert memo.prune() == 1
     assert not oud.exists() and memo.get(memo.key("k", 2)) is not None
+
+
+def test_a_milp_stopped_by_the_time_limit_is_said(monkeypatch, caplog):
+    """The one machine-speed dependent step is logged: a block whose MILP stops at the time limit keeps the best
+    pattern found so far, which a faster run could improve on (docs/openbaarmaking.md)."""
+    mart, gemeenten = twee_jaren(3, 8)
+    monkeypatch.delenv(ENV, raising=False)
+    monkeypatch.setattr(disclosure_milp, "TIJDSLIMIET_SECONDEN", 1e-9)
+    with caplog.at_level(logging.WARNING, logger="hermelding.disclosure_milp"):
+        bescherm(mart, gemeenten)
+    assert "stopped at the time limit" in caplog.text
