@@ -105,9 +105,11 @@ def aanvalsaudit(con, afronding: int, minimum: int, bevroren: Path | None = None
     gemeenten = con.execute("select * from dimensies.dim_gemeente").df()
     publiek, intern, ouders, verhoudingen = {}, {}, [], []
     for mart, spec in SPECIFICATIES.items():
-        pub = con.execute(f"select * from openbaar.{mart}_openbaar").df()
+        # in key order: cells are numbered in row order, and a block's memo key covers that order
+        volgorde = ", ".join(spec.sleutel)
+        pub = con.execute(f"select * from openbaar.{mart}_openbaar order by {volgorde}").df()
         publiek[mart] = (pub, spec)
-        intern[mart] = (con.execute(f"select * from marts.{mart}").df(), spec)
+        intern[mart] = (con.execute(f"select * from marts.{mart} order by {volgorde}").df(), spec)
         ouders.append(regio_ouders(pub, gemeenten))
         verwacht = attack.verhoudingen(pub, spec)
         for kolom in pub.columns:
@@ -127,9 +129,11 @@ def aanvalsaudit(con, afronding: int, minimum: int, bevroren: Path | None = None
     for mart, spec in SPECIFICATIES.items():
         frames = bevroren_frames(mart, str(bevroren) if bevroren else None)
         if frames is not None:
+            frames = tuple(f.sort_values(list(spec.sleutel), kind="stable").reset_index(drop=True) for f in frames)
             oud_intern[mart], oud_publiek[mart] = (frames[0], spec), (frames[1], spec)
             ouders.append(regio_ouders(frames[1], gemeenten))
-    regio_ouder = pd.concat(ouders, ignore_index=True).drop_duplicates()
+    regio_ouder = pd.concat(ouders, ignore_index=True).drop_duplicates().sort_values(["kind", "ouder"])
+    regio_ouder = regio_ouder.reset_index(drop=True)
     model = attack.bouw_model(publiek, regio_ouder)
     exact = attack.bouw_model(intern, regio_ouder).cellen.set_index("sleutel")["waarde"]
     waarheid = exact.reindex(model.cellen["sleutel"]).to_numpy(dtype=float)

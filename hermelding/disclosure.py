@@ -108,17 +108,17 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
         return uit
     # a fixed row order: ties between equal cells are broken by cell number, so the same input must give
     # the same cells whatever order the database returned the rows in
-    frame = frame.sort_values(list(spec.sleutel)).reset_index(drop=True)
+    frame = _op_sleutel(frame, spec)
     tabellen = {"t": (frame, spec)}
     for naam, (exact_bron, _) in (bron or {}).items():
-        tabellen[naam] = (exact_bron.reset_index(drop=True), SPECIFICATIES[naam])
+        tabellen[naam] = (_op_sleutel(exact_bron, SPECIFICATIES[naam]), SPECIFICATIES[naam])
     model = attack.bouw_model(tabellen, regio_ouder)
     waarde = model.cellen["waarde"].to_numpy(dtype=float)
     vast_onderdrukt = vast_getoond = None
     if bevroren is not None and len(bevroren[1]):
         oud_exact, oud_openbaar = bevroren
-        oud = attack.bouw_model({"t": (oud_openbaar.reset_index(drop=True), spec)}, regio_ouder)
-        exact_tabellen = {"t": (oud_exact.reset_index(drop=True), spec)}
+        oud = attack.bouw_model({"t": (_op_sleutel(oud_openbaar, spec), spec)}, regio_ouder)
+        exact_tabellen = {"t": (_op_sleutel(oud_exact, spec), spec)}
         exact = attack.bouw_model(exact_tabellen, regio_ouder)
         model, samen = attack.met_bevroren(model, waarde, oud, exact.cellen.set_index("sleutel")["waarde"],
                                            attack.afgesloten(exact, exact_tabellen))
@@ -174,6 +174,13 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
     return uit
 
 
+def _op_sleutel(frame: pd.DataFrame, spec: Specificatie) -> pd.DataFrame:
+    """The frame in the order of its key. The engine's cells and relations are numbered in row order, and a block's
+    memo key (hermelding/disclosure_memo.py) covers that order: a table read back from the database in another
+    order must give the same numbering, or an unchanged block would be computed again."""
+    return frame.sort_values(list(spec.sleutel), kind="stable").reset_index(drop=True)
+
+
 def _vast_door_bron(model, waarde: np.ndarray, bron: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
                     afronding: int) -> tuple[np.ndarray, np.ndarray]:
     """(shown there, suppressed there) per cell of `model`: the cells of the already protected tables `bron`, as
@@ -224,7 +231,8 @@ def regio_ouders(frame: pd.DataFrame, gemeenten: pd.DataFrame) -> pd.DataFrame:
     paren = [pd.DataFrame({"kind": gm["regiocode"], "ouder": gm["vt_regio"]}),
              *(pd.DataFrame({"kind": vt["regiocode"], "ouder": totaal}) for totaal in totalen)]
     paren = pd.concat(paren, ignore_index=True)
-    return paren[paren["ouder"].isin(aanwezig["regiocode"])]
+    # sorted: the hierarchy is part of a block's memo key, whatever order the frame's rows came in
+    return paren[paren["ouder"].isin(aanwezig["regiocode"])].sort_values(["kind", "ouder"]).reset_index(drop=True)
 
 
 # D2, D3 and D4(b) Kaplan-Meier at the configured horizons (herhaling_cohort); the monthly curve shares it

@@ -154,3 +154,42 @@ def test_a_milp_stopped_by_the_time_limit_is_said(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="hermelding.disclosure_milp"):
         bescherm(mart, gemeenten)
     assert "stopped at the time limit" in caplog.text
+
+
+def test_rows_in_another_order_are_the_same_question(tmp_path, monkeypatch, tel_blokken):
+    """A mart read back from the database in another row order must not look changed: every block is read back."""
+    mart, gemeenten = twee_jaren(3, 8)
+    monkeypatch.setenv(ENV, str(tmp_path / "memo"))
+    verwacht = bescherm(mart, gemeenten)
+    tel_blokken.clear()
+    geschud = mart.sample(frac=1.0, random_state=4).reset_index(drop=True)
+    pd.testing.assert_frame_equal(bescherm(geschud, gemeenten), verwacht)
+    assert tel_blokken == []
+
+
+def test_the_audit_of_the_same_tables_in_another_row_order_is_read_from_its_memo(vier_gebouwd, tmp_path):
+    """The release audit reads the marts from the build database, where their row order is not fixed: the same
+    tables stored in another order must be the same question to its memo (no block computed again), and give the
+    same verdicts."""
+    import shutil
+
+    import duckdb
+
+    from hermelding import audit as audit_mod
+
+    cfg, db, _ = vier_gebouwd
+    kopie = tmp_path / db.name
+    shutil.copy2(db, kopie)
+    memo = Memo(tmp_path / "memo")
+    with audit_mod._connect(cfg, kopie) as con:
+        eerst, _, cijfers = audit_mod.aanvalsaudit(con, 5, 10, None, memo)
+    assert cijfers["blokken_berekend"] > 0 and cijfers["blokken_uit_memo"] == 0
+    with duckdb.connect(str(kopie)) as con:  # every table rewritten in a random row order
+        for mart in SPECIFICATIES:
+            for tabel in (f"openbaar.{mart}_openbaar", f"marts.{mart}"):
+                con.execute(f"create or replace table {tabel} as select * from {tabel} order by random()")
+    memo = Memo(tmp_path / "memo")
+    with audit_mod._connect(cfg, kopie) as con:
+        daarna, _, cijfers = audit_mod.aanvalsaudit(con, 5, 10, None, memo)
+    assert cijfers["blokken_berekend"] == 0 and cijfers["blokken_uit_memo"] > 0
+    pd.testing.assert_frame_equal(daarna, eerst)
