@@ -195,7 +195,9 @@ def bouw_model(tabellen: dict[str, tuple[pd.DataFrame, object]], regio_ouder: pd
                                 "coef": np.where(leden["kolom"] == totaal, 1.0, -1.0)})
             (gelijk if set(delen) <= gepubliceerd else ongelijk).append(rel)
         # numerator <= denominator of every ratio between two published counts
-        for soort, teller, noemer in {v for v in spec.afgeleid.values()}:
+        # sorted, not a set's order: that changes with Python's hash seed per process, and the order of the relations
+        # decides HiGHS' ties, so the same data would be protected differently from one run to the next
+        for soort, teller, noemer in sorted(set(spec.afgeleid.values())):
             if soort == "per_1000" or teller not in gepubliceerd or noemer not in gepubliceerd:
                 continue
             t = eigen[eigen["kolom"] == teller][["rij", "sleutel"]]
@@ -598,7 +600,8 @@ def _intervallen_per_blok(model: Model, getoond, marge, doelen, eis, anker, memo
         anker_b = None if anker is None else np.asarray(anker, dtype=float)[kol]
         sleutel = memo.key("intervallen", marge, MAX_CELLEN_LP, RICHTINGEN, getoond[kol], lokaal, eis_b, anker_b,
                            *memo_delen(sub))
-        bewaard = memo.get(sleutel)
+        bewaard = memo.get(sleutel, {k: ((len(hier),), soort) for k, soort in
+                                     (("onder", "f"), ("boven", "f"), ("exact", "b"))})
         if bewaard is None:
             iv = intervallen(sub, getoond[kol], marge, lokaal, eis=eis_b, anker=anker_b)
             bewaard = {k: iv[k].to_numpy() for k in ("onder", "boven", "exact")}

@@ -43,7 +43,7 @@ def code_version() -> str:
     here = Path(__file__).resolve().parent
     for name in ("attack.py", "disclosure_milp.py", "disclosure_memo.py"):
         h.update((here / name).read_bytes())
-    for package in ("highspy", "numpy", "scipy"):
+    for package in ("highspy", "numpy", "scipy", "pandas"):
         try:
             h.update(f"{package}={metadata.version(package)}".encode())
         except metadata.PackageNotFoundError:
@@ -77,53 +77,76 @@ class Memo:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npz"
 
-    def get(self, key: str | None) -> dict[str, np.ndarray] | None:
+    def get(self, key: str | None, shapes: dict[str, tuple[tuple[int, ...], str]] | None = None
+            ) -> dict[str, np.ndarray] | None:
+        """The entry stored under `key`, or None. `shapes`: name -> (shape, dtype kind, e.g. 'b' or 'f') that each
+        array must have; an entry that does not match (or names another key) is computed again, never trusted."""
         if key is None:
             return None
         path = self._path(key)
         try:
             with np.load(path, allow_pickle=False) as stored:
                 result = {name: stored[name] for name in stored.files}
-            os.utime(path)  # used: kept by `prune`
         except FileNotFoundError:
             self.misses += 1
             return None
         except Exception as exc:  # noqa: BLE001 - a damaged entry is computed again, never trusted
-            log.warning("Disclosure memo: entry %s cannot be read (%s); the block is computed again.", path.name,
-                        type(exc).__name__)
-            self.misses += 1
-            return None
+            return self._reject(path, type(exc).__name__)
+        if str(result.pop("_key", "")) != key:
+            return self._reject(path, "it belongs to another key")
+        for name, (shape, kind) in (shapes or {}).items():
+            if name not in result or result[name].shape != shape or result[name].dtype.kind != kind:
+                return self._reject(path, f"'{name}' has not the block's shape")
+        try:
+            os.utime(path)  # used: kept by `prune` (a read-only memo still serves what it holds)
+        except OSError:
+            pass
         self.hits += 1
         return result
+
+    def _reject(self, path: Path, why: str) -> None:
+        log.warning("Disclosure memo: entry %s cannot be used (%s); the block is computed again.", path.name, why)
+        self.misses += 1
+        return None
 
     def put(self, key: str | None, **arrays: np.ndarray) -> None:
         if key is None:
             return
         path = self._path(key)
+        tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")  # 0600
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
+                np.savez(f, _key=np.array(key), **arrays)
             os.replace(tmp, path)  # atomic: a concurrent reader sees the whole entry or none
+            tmp = None
         except OSError as exc:
             # the memo only saves time: a full disk or a read-only folder must not fail the build
             log.warning("Disclosure memo: cannot store an entry in %s (%s); the run goes on without it.",
                         self.folder, exc)
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
 
     def prune(self, days: float = BEWAAR_DAGEN) -> int:
         """Remove entries not used for `days` days (and stray temporary files); returns how many."""
         if self.folder is None or not self.folder.exists():
             return 0
         limit = time.time() - days * 86400
-        removed = 0
+        removed, stuck = 0, 0
         for path in self.folder.glob("*/*"):
             try:
-                if path.suffix == ".tmp" or path.stat().st_mtime < limit:
+                if path.is_file() and (path.suffix == ".tmp" or path.stat().st_mtime < limit):
                     path.unlink()
                     removed += 1
             except FileNotFoundError:
                 continue
+            except OSError:  # the memo only saves time: an entry that cannot be removed must not stop a build
+                stuck += 1
+        if stuck:
+            log.warning("Disclosure memo: %s old entries in %s cannot be removed (permissions?); the build goes on.",
+                        stuck, self.folder)
         return removed
 
 

@@ -253,7 +253,7 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
         sleutel = memo.key("kies_onderdrukking", afronding, minimum, hitas, attack.MAX_CELLEN_LP, attack.RICHTINGEN,
                            MAX_CELLEN_MILP, MAX_RONDES, MAX_TERUGKOPPELINGEN, TIJDSLIMIET_SECONDEN,
                            waarde[kol], primair[kol], vast[kol], verboden[kol], kosten[kol], *attack.memo_delen(sub))
-        bewaard = memo.get(sleutel)
+        bewaard = memo.get(sleutel, {"onderdrukt": ((len(kol),), "b")})
         if bewaard is None:
             keuze, deel = _kies_blok(sub, waarde[kol], primair[kol], afronding, minimum, vast[kol], verboden[kol],
                                      kosten[kol], hitas)
