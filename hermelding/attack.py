@@ -369,11 +369,12 @@ def _blokken(model: Model) -> np.ndarray:
     return labels[:n_cel]
 
 
-def blokmodellen(model: Model, blokken: np.ndarray | None = None):
+def blokmodellen(model: Model, blokken: np.ndarray | None = None, blok: np.ndarray | None = None):
     """(block number, its cells, the block on its own as a Model with the region hierarchy) for each block in
     `blokken` (default: every block), in order. A block's relations are all among its own cells, so the block
-    model has every relation that touches them: what is computed on it is what the whole model gives for them."""
-    blok = _blokken(model)
+    model has every relation that touches them: what is computed on it is what the whole model gives for them.
+    `blok`: the caller's `_blokken(model)`, if it has it (not computed twice)."""
+    blok = _blokken(model) if blok is None else blok
     if blokken is None:
         blokken = np.unique(blok)
     rijen = {}
@@ -592,7 +593,7 @@ def _intervallen_per_blok(model: Model, getoond, marge, doelen, eis, anker, memo
     uit = pd.DataFrame({"cel": doelen, "onder": np.nan, "boven": np.nan, "exact": True})
     blok = _blokken(model)
     positie = np.full(len(model.cellen), -1)
-    for b, kol, sub in blokmodellen(model, np.unique(blok[doelen])):
+    for b, kol, sub in blokmodellen(model, np.unique(blok[doelen]), blok):
         hier = np.flatnonzero(blok[doelen] == b)
         positie[kol] = np.arange(len(kol))
         lokaal = positie[doelen[hier]]

@@ -249,7 +249,7 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
     memo = memo if memo is not None else Memo(None)
     blok = attack._blokken(model)
     verslag.optimum_ondergrens, verslag.doelwaarde_milp = 0.0, 0.0
-    for _b, kol, sub in attack.blokmodellen(model, np.unique(blok[vast])):
+    for _b, kol, sub in attack.blokmodellen(model, np.unique(blok[vast]), blok):
         sleutel = memo.key("kies_onderdrukking", afronding, minimum, hitas, attack.MAX_CELLEN_LP, attack.RICHTINGEN,
                            MAX_CELLEN_MILP, MAX_RONDES, MAX_TERUGKOPPELINGEN, TIJDSLIMIET_SECONDEN,
                            waarde[kol], primair[kol], vast[kol], verboden[kol], kosten[kol], *attack.memo_delen(sub))
