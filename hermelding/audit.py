@@ -128,8 +128,7 @@ def aanvalsaudit(con, afronding: int, minimum: int, bevroren: Path | None = None
     oud_publiek, oud_intern = {}, {}
     for mart, spec in SPECIFICATIES.items():
         frames = bevroren_frames(mart, str(bevroren) if bevroren else None)
-        if frames is not None:
-            frames = tuple(f.sort_values(list(spec.sleutel), kind="stable").reset_index(drop=True) for f in frames)
+        if frames is not None:  # (in key order, as the memo needs: bevroren_frames)
             oud_intern[mart], oud_publiek[mart] = (frames[0], spec), (frames[1], spec)
             ouders.append(regio_ouders(frames[1], gemeenten))
     regio_ouder = pd.concat(ouders, ignore_index=True).drop_duplicates().sort_values(["kind", "ouder"])

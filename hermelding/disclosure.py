@@ -381,7 +381,7 @@ def bevroren_frames(mart: str, pad: str | None) -> tuple[pd.DataFrame, pd.DataFr
             "it (freeze a new release to restore the combined protection).", Path(pad).name, ", ".join(mist), mart,
             mart)
         return None
-    return exact, pub
+    return _op_sleutel(exact, spec), _op_sleutel(pub, spec)
 
 
 def openbare_mart(mart: str, frame: pd.DataFrame, gemeenten: pd.DataFrame, afronding, minimum,
