@@ -110,14 +110,25 @@ def deliveries(profile: dict) -> Path:
     return folder
 
 
+# a benchmark project's data folders under its own folder (code and configuration: this repository)
+PROJECT_FOLDERS = (("raw_dir", "raw"), ("warehouse", "warehouse/warehouse.duckdb"), ("build_dir", "warehouse/build"),
+                   ("marts_dir", "marts"), ("grondwaarheid_dir", "grondwaarheid"))
+
+
 def project_env(folder: Path) -> dict[str, str]:
     """Environment for a project whose data folders all live under `folder` (code and config: this repo)."""
     env = dict(os.environ, HERMELDING_ROOT=str(REPO), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180")
-    for key, sub in (("raw_dir", "raw"), ("warehouse", "warehouse/warehouse.duckdb"), ("build_dir", "warehouse/build"),
-                     ("marts_dir", "marts"), ("grondwaarheid_dir", "grondwaarheid")):
+    for key, sub in PROJECT_FOLDERS:
         env[f"HERMELDING_{key.upper()}"] = str(folder / sub)
     env["HERMELDING_REFERENTIE_DIR"] = str(REPO / "data" / "raw" / "referentie")
     return env
+
+
+def project_config(folder: Path):
+    """The project's configuration as the commands in `folder` see it (project_env), for the paths it decides."""
+    from hermelding.config import load_config
+
+    return load_config(REPO).with_overrides(**{key: str(folder / sub) for key, sub in PROJECT_FOLDERS})
 
 
 def correct_delivery(folder: Path) -> str:
@@ -141,7 +152,7 @@ def nightly(env: dict, label: str, work: Path) -> dict:
     result["audit_blocks_memo"] = audit.get("blokken_uit_memo")
     result["audit_blocks_computed"] = audit.get("blokken_berekend")
     result["memo_entries"] = memo_entries(work)
-    run_results = work / "warehouse" / "build" / "dbt" / "target" / "run_results.json"  # Config.dbt_target_dir
+    run_results = project_config(work).dbt_target_dir / "run_results.json"
     if summary["status"] == "gepubliceerd" and run_results.exists():
         nodes = json.loads(run_results.read_text(encoding="utf-8"))["results"]
         models = [n for n in nodes if n["unique_id"].startswith("model.")]
@@ -178,7 +189,9 @@ def compare_with_mart(con: duckdb.DuckDBPyConnection, release: Path) -> int:
 
 def memo_entries(work: Path) -> int:
     """Entries in the project's disclosure memo (hermelding/disclosure_memo.py)."""
-    return sum(1 for _ in (work / "warehouse" / "build" / "disclosure_memo").glob("*/*.npz"))
+    from hermelding.build import build_db, memo_dir
+
+    return sum(1 for _ in memo_dir(build_db(project_config(work))).glob("*/*.npz"))
 
 
 def differing_rows(release_a: Path, release_b: Path) -> dict[str, int]:
