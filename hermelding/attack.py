@@ -323,8 +323,10 @@ def met_bevroren(nu: Model, nu_exact: np.ndarray, oud: Model, oud_exact: pd.Seri
         a = sparse.hstack([a, sparse.csr_matrix((a.shape[0], totaal - n))]).tocsr()
         return sparse.vstack([a, (b @ kaart)]).tocsr()
 
+    # with the region hierarchy (the caller's, covering both releases' regions): a block too large for one LP or
+    # MILP is split into its HiTaS subtables with a frozen release as without one
     model = Model(cellen=cellen, rijcellen=nu.rijcellen, gelijk=samen(nu.gelijk, oud.gelijk),
-                  ongelijk=samen(nu.ongelijk, oud.ongelijk))
+                  ongelijk=samen(nu.ongelijk, oud.ongelijk), regio_ouder=nu.regio_ouder)
     exact = np.r_[np.asarray(nu_exact, dtype=float), exact_oud[~zelfde]]
     toen = np.full(totaal, np.nan)
     toen[naar] = oud.cellen["waarde"].to_numpy(dtype=float)

@@ -79,7 +79,9 @@ class Specificatie:
 def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimum: int = 10,
              regio_ouder: pd.DataFrame | None = None, verslag: dict | None = None,
              bevroren: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-             bron: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None) -> pd.DataFrame:
+             bron: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None,
+             bevroren_verwant: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None,
+             mart: str = "t") -> pd.DataFrame:
     """The public variant of a mart: counts rounded and protected as one linked set (secondary suppression
     by optimisation, hermelding/disclosure_milp.py), every ratio recomputed from the published counts
     (hermelding/attack.py `verhoudingen`), and one public flag value per empty cell (`VLAG_ONDERDRUKT`, or
@@ -93,7 +95,16 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
     `bron`: mart -> (exact, public) frames of tables already protected whose cells this table repeats
     (`spec.cellen_van`) or that share relations with them: they are part of the model with all their relations,
     every one of their cells keeps what its table did with it (suppressed stays suppressed, shown stays shown, same
-    value), and this table's cells are protected around them (`openbare_mart_naast`)."""
+    value), and this table's cells are protected around them (`openbare_mart_naast`).
+
+    `bevroren_verwant`: the frozen release's (exact, public) frames of the tables whose cells are linked to this
+    table's (`verwante_marts`). The attacker holds those too: their cells and relations are part of the model as
+    the frozen release published them, so this table is protected against everything the release audit combines.
+    (With only its own frozen frames, e.g. D1 without the frozen "eerder gezien" table that bounds D1's cells, a
+    new delivery after a freeze made the audit refuse the run.)
+
+    `mart`: the mart's name. A cell is named after its table (or the table it repeats, `cellen_van`), so with the
+    real name this table's cells are the same cells as a linked table's that repeat them, as in the audit."""
     from hermelding import attack
     from hermelding.disclosure_memo import Memo
     from hermelding.disclosure_milp import kies_onderdrukking
@@ -109,16 +120,19 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
     # a fixed row order: ties between equal cells are broken by cell number, so the same input must give
     # the same cells whatever order the database returned the rows in
     frame = _op_sleutel(frame, spec)
-    tabellen = {"t": (frame, spec)}
+    tabellen = {mart: (frame, spec)}
     for naam, (exact_bron, _) in (bron or {}).items():
         tabellen[naam] = (_op_sleutel(exact_bron, SPECIFICATIES[naam]), SPECIFICATIES[naam])
     model = attack.bouw_model(tabellen, regio_ouder)
     waarde = model.cellen["waarde"].to_numpy(dtype=float)
     vast_onderdrukt = vast_getoond = None
-    if bevroren is not None and len(bevroren[1]):
-        oud_exact, oud_openbaar = bevroren
-        oud = attack.bouw_model({"t": (_op_sleutel(oud_openbaar, spec), spec)}, regio_ouder)
-        exact_tabellen = {"t": (_op_sleutel(oud_exact, spec), spec)}
+    # the frozen release's frames of this table and of the tables linked to it, as the audit combines them
+    oud_delen = {mart: (bevroren, spec)} if bevroren is not None else {}
+    oud_delen.update({naam: (frames, SPECIFICATIES[naam]) for naam, frames in (bevroren_verwant or {}).items()})
+    oud_delen = {naam: (frames, s) for naam, (frames, s) in oud_delen.items() if len(frames[1])}
+    if oud_delen:
+        oud = attack.bouw_model({naam: (_op_sleutel(f[1], s), s) for naam, (f, s) in oud_delen.items()}, regio_ouder)
+        exact_tabellen = {naam: (_op_sleutel(f[0], s), s) for naam, (f, s) in oud_delen.items()}
         exact = attack.bouw_model(exact_tabellen, regio_ouder)
         model, samen = attack.met_bevroren(model, waarde, oud, exact.cellen.set_index("sleutel")["waarde"],
                                            attack.afgesloten(exact, exact_tabellen))
@@ -133,12 +147,18 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
     _controleer_relaties(model, waarde)
     afgerond = afronding * np.floor(waarde / afronding + 0.5)
     primair = afgerond < minimum
+    # a block without a cell of this table decides nothing here (e.g. another definition's rows of a linked table,
+    # protected there): it is left alone, and its cells are not published by this table
+    blok = attack._blokken(model)
+    hier = np.isin(blok, blok[(model.cellen["mart"] == mart).to_numpy()])
+    primair_hier = primair & hier
     # blocks asked before with the same input are read from the build's memo (hermelding/disclosure_memo.py)
-    onderdrukt, rapport = kies_onderdrukking(model, waarde, primair, afronding, minimum, vast_onderdrukt, vast_getoond,
-                                             memo=Memo.from_environment())
+    onderdrukt, rapport = kies_onderdrukking(model, waarde, primair_hier, afronding, minimum,
+                                             None if vast_onderdrukt is None else np.asarray(vast_onderdrukt) & hier,
+                                             vast_getoond, memo=Memo.from_environment())
     gepubliceerd = pd.array(np.where(onderdrukt, np.nan, afgerond), dtype="Float64").astype("Int64")
     uit = frame.copy()
-    rc = model.rijcellen[model.rijcellen["mart"] == "t"]
+    rc = model.rijcellen[model.rijcellen["mart"] == mart]
     for k in spec.tellingen:
         deel = rc[rc["kolom"] == k]
         if deel.empty:  # a residual or unpublished count: never shown in this table
@@ -167,7 +187,7 @@ def openbaar(frame: pd.DataFrame, spec: Specificatie, afronding: int = 5, minimu
     uit = uit[list(frame.columns) + vlaggen]
     uit[vlaggen] = uit[vlaggen].astype("string")
     if verslag is not None:
-        reden = np.where(primair, VLAG_PRIMAIR, np.where(onderdrukt, VLAG_SECUNDAIR, None))
+        reden = np.where(primair_hier, VLAG_PRIMAIR, np.where(onderdrukt, VLAG_SECUNDAIR, None))
         verslag.update(vars(rapport))
         verslag["redenen"] = model.cellen.assign(reden=reden)[["sleutel", "kolom", "waarde"]].assign(
             reden=reden)[onderdrukt]
@@ -384,19 +404,45 @@ def bevroren_frames(mart: str, pad: str | None) -> tuple[pd.DataFrame, pd.DataFr
     return _op_sleutel(exact, spec), _op_sleutel(pub, spec)
 
 
+def verwante_marts(mart: str) -> list[str]:
+    """The other public marts whose cells are linked to `mart`'s: those that repeat a statistic of the same table
+    (`Specificatie.cellen_van`, followed to its end), e.g. D1 and "eerder gezien", or the cohort table, its monthly
+    curve and D2 by besluit. A frozen release's frames of these are part of the model when `mart` is protected."""
+    def wortel(naam: str) -> str:
+        while SPECIFICATIES[naam].cellen_van:
+            naam = SPECIFICATIES[naam].cellen_van
+        return naam
+
+    return [m for m in SPECIFICATIES if m != mart and wortel(m) == wortel(mart)]
+
+
 def openbare_mart(mart: str, frame: pd.DataFrame, gemeenten: pd.DataFrame, afronding, minimum,
                   bevroren_release: str | None = None) -> pd.DataFrame:
     """Body of the dbt Python models `<mart>_openbaar` (which must read their config themselves: dbt only
     passes config keys that the model file names literally). `bevroren_release`: the folder of the latest
     frozen release (or empty), protected together with this one."""
-    return _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren_frames(mart, bevroren_release))
+    return _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren_release)
 
 
-def _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren, bron=None) -> pd.DataFrame:
-    regios = frame if bevroren is None else pd.concat([frame[["regiotype", "regiocode"]],
-                                                       bevroren[1][["regiotype", "regiocode"]]])
+def _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren_release, bron=None, selectie=None,
+                  eigen_bevroren=None) -> pd.DataFrame:
+    """`openbaar` for `mart` with the latest frozen release's frames of this table (`eigen_bevroren` filters them)
+    and of the tables linked to it (`verwante_marts`, rows chosen by `selectie`)."""
+    kies = selectie or (lambda f: f)
+    bevroren = bevroren_frames(mart, bevroren_release)
+    if bevroren is not None and eigen_bevroren is not None:
+        bevroren = tuple(eigen_bevroren(f).reset_index(drop=True) for f in bevroren)
+    verwant = {}
+    for naam in verwante_marts(mart):
+        frames = bevroren_frames(naam, bevroren_release)
+        if frames is not None:
+            verwant[naam] = tuple(kies(f).reset_index(drop=True) for f in frames)
+    # every region of the model: this table's, its source tables' and the frozen release's
+    andere = [*([bevroren] if bevroren is not None else []), *(bron or {}).values(), *verwant.values()]
+    regios = pd.concat([frame[["regiotype", "regiocode"]], *(publiek[["regiotype", "regiocode"]] for _, publiek in andere)])
     return openbaar(frame, SPECIFICATIES[mart], afronding=int(afronding), minimum=int(minimum),
-                    regio_ouder=regio_ouders(regios, gemeenten), bevroren=bevroren, bron=bron)
+                    regio_ouder=regio_ouders(regios, gemeenten), bevroren=bevroren, bron=bron,
+                    bevroren_verwant=verwant or None, mart=mart)
 
 
 def openbare_mart_met_overname(mart: str, frame: pd.DataFrame, bron: pd.DataFrame, gemeenten: pd.DataFrame,
@@ -409,10 +455,9 @@ def openbare_mart_met_overname(mart: str, frame: pd.DataFrame, bron: pd.DataFram
     spec = SPECIFICATIES[mart]
     sleutel = list(spec.sleutel)
     gedeeld = frame["definitie_id"].isin(bron["definitie_id"].unique()).to_numpy()
-    bevroren = bevroren_frames(mart, bevroren_release)
-    if bevroren is not None:  # the frozen release's copied rows were protected with its own source table
-        bevroren = tuple(f[~f["definitie_id"].isin(bron["definitie_id"].unique())] for f in bevroren)
-    eigen = _openbaar_met(mart, frame[~gedeeld], gemeenten, afronding, minimum, bevroren)
+    # the frozen release's copied rows were protected with its own source table (a linked table, so in the model)
+    eigen = _openbaar_met(mart, frame[~gedeeld], gemeenten, afronding, minimum, bevroren_release,
+                          eigen_bevroren=lambda f: f[~f["definitie_id"].isin(bron["definitie_id"].unique())])
     kopie = frame.loc[gedeeld, sleutel].merge(bron[list(eigen.columns)], on=sleutel, how="left", indicator=True,
                                               validate="one_to_one")
     ontbreekt = int((kopie["_merge"] != "both").sum())
@@ -428,11 +473,17 @@ def openbare_mart_met_overname(mart: str, frame: pd.DataFrame, bron: pd.DataFram
 
 
 def openbare_mart_naast(mart: str, frame: pd.DataFrame, bron: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
-                        gemeenten: pd.DataFrame, afronding, minimum,
-                        bevroren_release: str | None = None) -> pd.DataFrame:
+                        gemeenten: pd.DataFrame, afronding, minimum, bevroren_release: str | None = None,
+                        selectie=None) -> pd.DataFrame:
     """A public mart that breaks down cells of other public tables, e.g. D2's cohort by besluit. `bron`: mart ->
     (exact, public) frames of the already protected tables whose cells it repeats (its Specificatie's `cellen_van`)
     and of the tables linked to those (the monthly curve): every cell of theirs keeps what was published, and this
     table's own cells are protected with all relations of all of them together (part <= total, the sum of the
-    parts, regions, horizons, months, half years), as the release audit will check them."""
-    return _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren_frames(mart, bevroren_release), bron)
+    parts, regions, horizons, months, half years), as the release audit will check them.
+
+    `selectie`: the rows of the `bron` tables that matter here (a function on a frame, e.g. D2's rows only), applied
+    to them and to the frozen release's frames of the linked tables alike."""
+    kies = selectie or (lambda f: f)
+    bron = {naam: (kies(exact).reset_index(drop=True), kies(publiek).reset_index(drop=True))
+            for naam, (exact, publiek) in bron.items()}
+    return _openbaar_met(mart, frame, gemeenten, afronding, minimum, bevroren_release, bron, selectie)

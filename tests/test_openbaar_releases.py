@@ -109,3 +109,42 @@ def test_two_releases_each_protected_alone_can_leak_combined():
     pub_oud, pub_nieuw = publiceer(oud, gemeenten), publiceer(nieuw, gemeenten)
     assert (aanval_samen([oud, nieuw], [pub_oud, pub_nieuw], gemeenten).te_smal).any()
 
+
+
+def test_a_delivery_after_a_freeze_is_published_with_every_linked_table_protected_together(schone_set, tmp_path):
+    """The nightly run after a freeze. Every public table is protected together with the frozen release's linked
+    tables (D1 with its "eerder gezien" table, the cohort table with its curve and D2 by besluit), as the release
+    audit combines them: with only its own frozen table, D1 was protected without the frozen "eerder gezien" cells
+    that bound it, and the audit refused every run after the freeze (43 primary cells under-protected)."""
+    from hermelding import publish as pub
+    from hermelding.build import build
+    from hermelding.ingest import ingest
+    from hermelding.nightly import audit_and_publish
+    from hermelding.state import fingerprint
+    from tests.conftest import kopieer_leveringen, project_config
+
+    bron, _ = schone_set
+    cfg = project_config(tmp_path)
+    # Drenthe 2019 to 2024HJ01, published and frozen for 2024KW2; then the delivery of 2024HJ02
+    leveringen = sorted(p.name for p in bron.raw_dir.iterdir() if p.name.startswith("VT"))
+    eerst = leveringen.index("VT02_2024HJ01") + 1
+    kopieer_leveringen(bron, cfg, leveringen[:eerst])
+    ingest(cfg)
+    uitslag, eerste = audit_and_publish(cfg, build(cfg).build_db, fingerprint(cfg))
+    assert eerste, uitslag.kritiek
+    assert pub.freeze(cfg, "2024KW2") == eerste
+    kopieer_leveringen(bron, cfg, ["VT02_2024HJ02"])
+    ingest(cfg)
+    uitslag, tweede = audit_and_publish(cfg, build(cfg).build_db, fingerprint(cfg))
+    onthulling = uitslag.summary()["onthulling"]
+    assert tweede and tweede != eerste, (uitslag.kritiek, onthulling)
+    # the audit did combine the two releases, and found every primary cell of both protected
+    assert onthulling["bevroren_release"] == eerste and onthulling["bevroren_gelijk_gebleven"] > 0
+    assert onthulling["te_smal"] == 0 and onthulling["vastgepind"] == 0
+    # what the frozen release published of a closed period, the new one publishes the same
+    oud = pd.read_parquet(cfg.marts_dir / "releases" / eerste / "openbaar" / "hermelding_regio_periode_openbaar.parquet")
+    nieuw = pd.read_parquet(cfg.marts_dir / "releases" / tweede / "openbaar" / "hermelding_regio_periode_openbaar.parquet")
+    paar = oud[oud["periode_compleet"]].merge(nieuw, on=["regiotype", "regiocode", "periode"], suffixes=("_oud", "_nieuw"))
+    assert len(paar) > 0
+    for k in ("meldingen", "hermelding", "vervolgmelding"):
+        assert paar[f"{k}_oud"].astype("Float64").equals(paar[f"{k}_nieuw"].astype("Float64")), k

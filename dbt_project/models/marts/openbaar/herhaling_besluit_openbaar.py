@@ -20,12 +20,14 @@ def model(dbt, session):
         return frame[frame["definitie_id"] == "herhaalde_melding"].reset_index(drop=True)
 
     # dbt reads the refs literally from this file
-    bron = {"herhaling_cohort": (d2(dbt.ref("herhaling_cohort").df()), d2(dbt.ref("herhaling_cohort_openbaar").df())),
-            "herhaling_curve_maand": (d2(dbt.ref("herhaling_curve_maand").df()),
-                                      d2(dbt.ref("herhaling_curve_maand_openbaar").df()))}
+    bron = {"herhaling_cohort": (dbt.ref("herhaling_cohort").df(), dbt.ref("herhaling_cohort_openbaar").df()),
+            "herhaling_curve_maand": (dbt.ref("herhaling_curve_maand").df(),
+                                      dbt.ref("herhaling_curve_maand_openbaar").df())}
+    # D2's rows only, here and in the frozen release
     openbaar = openbare_mart_naast(
         "herhaling_besluit", dbt.ref("herhaling_besluit").df(), bron, dbt.ref("dim_gemeente").df(),
-        dbt.config.get("afronding"), dbt.config.get("minimum_telling"), dbt.config.get("bevroren_release"))
+        dbt.config.get("afronding"), dbt.config.get("minimum_telling"), dbt.config.get("bevroren_release"),
+        selectie=d2)
     minimum_at_risk = int(dbt.config.get("km_minimum_at_risk"))
     for besluit in d2_besluit_delen():
         cohort = pd.to_numeric(openbaar[f"cohort_omvang_{besluit}"], errors="coerce")
