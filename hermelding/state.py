@@ -80,8 +80,11 @@ def _acquire(config: Config):
                               encoding="utf-8")
         yield
     finally:
-        owner_file.unlink(missing_ok=True)
-        lock.release()
+        try:  # and again: a private folder the command created (the build folder of a first run) is closed too
+            close_private_folders(config)
+        finally:
+            owner_file.unlink(missing_ok=True)
+            lock.release()
 
 
 @contextmanager

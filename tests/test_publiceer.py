@@ -467,6 +467,20 @@ def test_private_folders_are_closed_to_other_users_when_a_command_takes_the_lock
     assert oct(config.warehouse.parent.stat().st_mode & 0o007) == "0o0"
 
 
+def test_a_private_folder_made_during_a_command_is_closed_when_it_ends(config, tmp_path):
+    """A first run creates the build folder (configurable outside the warehouse folder) after the lock was taken:
+    it is closed when the command ends, not only at the next one."""
+    from hermelding.state import pipeline_lock
+
+    cfg = config.with_overrides(build_dir=str(tmp_path / "elders" / "build"))
+    with pipeline_lock(cfg):
+        cfg.build_dir.mkdir(parents=True, mode=0o755)
+        (cfg.build_dir / "hermelding_build.duckdb").write_text("exact")
+        assert cfg.build_dir in pub.too_open(cfg)
+    assert pub.too_open(cfg) == []
+    assert oct(cfg.build_dir.stat().st_mode & 0o007) == "0o0"
+
+
 def test_a_warehouse_beside_the_releases_is_closed_file_by_file(config, tmp_path):
     """warehouse = <folder>/warehouse.duckdb with the releases in <folder>/marts: the folder must stay open to
     readers, so the warehouse file itself is closed."""
