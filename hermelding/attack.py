@@ -101,6 +101,8 @@ class Model:
     # (kind, ouder) region codes (municipality -> VT region -> total) and, in cellen, each cell's `regiocode`:
     # the hierarchy the HiTaS decomposition splits a large block along (`deeltabellen`)
     regio_ouder: pd.DataFrame | None = None
+    # a block on its own (`blokmodellen`): its number in the whole model, for messages to the operator
+    blok: int | None = None
 
 
 def gepubliceerde_tellingen(spec) -> tuple[str, ...]:
@@ -271,7 +273,7 @@ def deelmodel(model: Model, cellen: np.ndarray) -> Model:
 
     eigen = model.cellen.iloc[cellen].reset_index(drop=True).assign(cel=np.arange(len(cellen)))
     return Model(cellen=eigen, rijcellen=model.rijcellen.iloc[:0], gelijk=deel(model.gelijk),
-                 ongelijk=deel(model.ongelijk))
+                 ongelijk=deel(model.ongelijk), blok=model.blok)
 
 
 def afgesloten(model: Model, tabellen: dict[str, tuple[pd.DataFrame, object]]) -> pd.Series:
@@ -397,7 +399,7 @@ def blokmodellen(model: Model, blokken: np.ndarray | None = None, blok: np.ndarr
             delen[naam] = m[r][:, kol].tocsr()
         eigen = model.cellen.iloc[kol].reset_index(drop=True).assign(cel=np.arange(len(kol)))
         yield b, kol, Model(cellen=eigen, rijcellen=model.rijcellen.iloc[:0], gelijk=delen["gelijk"],
-                            ongelijk=delen["ongelijk"], regio_ouder=model.regio_ouder)
+                            ongelijk=delen["ongelijk"], regio_ouder=model.regio_ouder, blok=int(b))
 
 
 def memo_delen(model: Model) -> list:
@@ -478,6 +480,7 @@ def _componenten(a: sparse.csr_matrix) -> tuple[int, np.ndarray, np.ndarray]:
 
 
 def _naam(model: Model, kol: np.ndarray, blok: int, deel: str | None) -> str:
+    blok = blok if model.blok is None else model.blok  # a block model: its number in the whole model
     marts = ", ".join(sorted(pd.unique(model.cellen["mart"].to_numpy()[kol]).astype(str)))
     return f"table {marts}, block {blok} ({len(kol)} cells" + (f", subtable of {deel})" if deel else ")")
 

@@ -14,6 +14,7 @@ from scipy.optimize import linprog
 
 from hermelding import attack
 from hermelding.disclosure import SPECIFICATIES, openbaar, regio_ouders
+from hermelding.disclosure_memo import Memo
 
 SPEC = SPECIFICATIES["hermelding_regio_periode"]
 DELEN = ["eerste_melding", "hermelding_een_bekend", "hermelding_meerdere_bekend", "vervolg_tijdens_vb",
@@ -138,18 +139,27 @@ def test_the_decomposed_check_never_finds_more_room_than_the_attacker_on_the_who
     assert ((anker[doelen] >= ontleed.onder - 1e-6) & (anker[doelen] <= ontleed.boven + 1e-6)).all()
 
 
-def test_an_attacker_lp_highs_cannot_solve_stops_with_the_table_and_block_named(klein_blok):
+def test_an_attacker_lp_highs_cannot_solve_stops_with_the_table_and_block_named(klein_blok, tmp_path):
     mart, gemeenten = landelijke_mart(np.random.default_rng(3))
+    # a year before it: a block of its own, first, so that the failing one is not block 0
+    mart = pd.concat([mart.assign(periode=mart.periode.str.replace("2024", "2023")), mart], ignore_index=True)
     ouders = regio_ouders(mart, gemeenten)
     model = attack.bouw_model({"hermelding_regio_periode": (mart, SPEC)}, ouders)
     getoond = 5 * np.floor(model.cellen["waarde"].to_numpy(dtype=float) / 5 + 0.5)
     meldingen = (model.cellen["kolom"] == "meldingen").to_numpy()
-    doel = np.flatnonzero(meldingen & (model.cellen["regiocode"] == "NL01").to_numpy())[:1]
+    doel = np.flatnonzero(meldingen & (model.cellen["regiocode"] == "NL01").to_numpy())[-1:]
     getoond[doel] = np.nan
     # a public table that contradicts its relations: region VT91 shows 500 meldingen more than its municipalities
     getoond[meldingen & (model.cellen["regiocode"] == "VT91").to_numpy()] += 500
-    with pytest.raises(attack.AttackerLPError, match=r"hermelding_regio_periode, block \d+ .*'Infeasible'"):
+    with pytest.raises(attack.AttackerLPError, match=r"hermelding_regio_periode, block \d+ .*'Infeasible'") as fout:
         attack.intervallen(model, getoond, 2, doel, eis=10, anker=model.cellen["waarde"].to_numpy(dtype=float))
+    # block by block through the memo, as the audit runs: the same block is named, by its number in the whole model
+    blok = attack._blokken(model)[doel[0]]
+    assert f"block {blok} " in str(fout.value) and blok != 0
+    with pytest.raises(attack.AttackerLPError) as via_memo:
+        attack.intervallen(model, getoond, 2, doel, eis=10, anker=model.cellen["waarde"].to_numpy(dtype=float),
+                           memo=Memo(tmp_path / "memo"))
+    assert str(via_memo.value) == str(fout.value)
 
 
 def test_the_audit_refuses_a_release_it_cannot_verify(config, monkeypatch):
