@@ -17,6 +17,7 @@ from hermelding import gate
 from hermelding import ingest as ingest_mod
 from hermelding.contract import KOLOMMEN, LEVERINGSREGELS, RIJREGELS
 from hermelding.ingest import ingest
+from hermelding.reference import codelijst_namen
 from tests.conftest import REPO, geleverd, kopieer_leveringen, project_config, suite_met_extra
 
 EERSTE = "VT02_2019HJ01"
@@ -444,6 +445,23 @@ def test_warning_door_expectation_is_reported_and_loads(schone_set, config, tmp_
     assert any(f"expect_column_values_to_be_between(betrokkenen_aandeel_rol_onbekend) [observed {aandeel}]" in w
                for w in v.waarschuwingen), v.waarschuwingen
     assert tabel(config, "select count(*) n from ingest.waarschuwingen").n[0] >= 1
+
+
+def test_the_door_warns_of_many_unknown_melders_by_the_code_list_s_unknown_code(schone_set, config):
+    """The share of meldingen whose melder is 'Onbekend' (the code list's code for it, not one written in the
+    door's SQL) above its bound is a warning of the real suite; the delivery loads."""
+    map_ = _eerste_levering(config, schone_set)
+    m = lees(map_, "meldingen")
+    onbekend = [c for c, naam in codelijst_namen("melder").items() if naam == "Onbekend"]
+    assert onbekend
+    m.loc[m.index[::8], "melder"] = onbekend[0]
+    schrijf(map_, "meldingen", m)
+    aandeel = round(m["melder"].isin(onbekend).sum() / (m["melder"] != "").sum(), 3)
+    assert aandeel > 0.05  # above the suite's bound: the warning is due
+    [v] = ingest(config)
+    assert v.uitkomst == "geladen"
+    assert any("expect_column_values_to_be_between(meldingen_aandeel_melder_onbekend)" in w
+               and f"[observed {aandeel}]" in w for w in v.waarschuwingen), v.waarschuwingen
 
 
 def test_the_door_checks_the_delivery_on_its_aggregates_not_the_rows_ingest_already_quarantines():
