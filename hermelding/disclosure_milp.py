@@ -44,6 +44,7 @@ HiGHS gets the greedy choice as a starting point where it is feasible.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -255,13 +256,19 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
                            waarde[kol], primair[kol], vast[kol], verboden[kol], kosten[kol], *attack.memo_delen(sub))
         bewaard = memo.get(sleutel, {"onderdrukt": ((len(kol),), "b")})
         if bewaard is None:
-            keuze, deel = _kies_blok(sub, waarde[kol], primair[kol], afronding, minimum, vast[kol], verboden[kol],
-                                     kosten[kol], hitas)
+            with _warnings_kept() as gemeld:
+                keuze, deel = _kies_blok(sub, waarde[kol], primair[kol], afronding, minimum, vast[kol],
+                                         verboden[kol], kosten[kol], hitas)
             bewaard = {"onderdrukt": keuze, "ondergrens": np.float64(deel.optimum_ondergrens or 0.0),
                        "doelwaarde_milp": np.float64(deel.doelwaarde_milp or 0.0), "rondes": np.int64(deel.rondes),
                        "methode_naam": np.array(list(deel.methode), dtype=str),
-                       "methode_aantal": np.array(list(deel.methode.values()), dtype=np.int64)}
+                       "methode_aantal": np.array(list(deel.methode.values()), dtype=np.int64),
+                       "waarschuwingen": np.array(gemeld, dtype=str)}
             memo.put(sleutel, **bewaard)
+        else:
+            # what the computation warned of still holds for its stored result: said again, every build
+            for tekst in bewaard.get("waarschuwingen", np.array([], dtype=str)).tolist():
+                log.warning("%s [block %s unchanged since an earlier build: its stored result is used]", tekst, _b)
         onderdrukt[kol] = bewaard["onderdrukt"]
         verslag.optimum_ondergrens += float(bewaard["ondergrens"])
         verslag.doelwaarde_milp += float(bewaard["doelwaarde_milp"])
@@ -276,6 +283,25 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
     verslag.waarde_secundair = float(waarde[secundair].sum())
     verslag.doelwaarde = float(kosten[onderdrukt].sum())
     return onderdrukt, verslag
+
+
+@contextmanager
+def _warnings_kept():
+    """The warnings this module logs inside the block (as text, without identifying values: they never hold any),
+    so that a block taken from the memo repeats them: an operator must see a time limit or a heuristic every
+    night the published table rests on it, not only the night it was computed."""
+    gemeld: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            gemeld.append(record.getMessage())
+
+    handler = Keep(level=logging.WARNING)
+    log.addHandler(handler)
+    try:
+        yield gemeld
+    finally:
+        log.removeHandler(handler)
 
 
 def _kies_blok(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afronding: int, minimum: int,

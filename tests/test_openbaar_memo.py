@@ -157,6 +157,27 @@ def test_a_milp_stopped_by_the_time_limit_is_said(monkeypatch, caplog):
     assert "stopped at the time limit" in caplog.text
 
 
+def test_a_block_from_the_memo_says_again_what_its_computation_warned_of(tmp_path, monkeypatch, caplog, tel_blokken):
+    """The published table rests on the stored result every night, so its warning (here: a MILP stopped at the
+    time limit) is said every night, not only the night it was computed."""
+    mart, gemeenten = twee_jaren(3, 8)
+    monkeypatch.setenv(ENV, str(tmp_path / "memo"))
+    monkeypatch.setattr(disclosure_milp, "TIJDSLIMIET_SECONDEN", 1e-9)
+    with caplog.at_level(logging.WARNING, logger="hermelding.disclosure_milp"):
+        eerste = bescherm(mart, gemeenten)
+    berekend = [r.getMessage() for r in caplog.records if "stopped at the time limit" in r.getMessage()]
+    assert berekend and len(tel_blokken) == 2
+    caplog.clear()
+    tel_blokken.clear()
+    with caplog.at_level(logging.WARNING, logger="hermelding.disclosure_milp"):
+        tweede = bescherm(mart, gemeenten)
+    assert tel_blokken == []  # nothing computed: both blocks from the memo
+    herhaald = [r.getMessage() for r in caplog.records if "stopped at the time limit" in r.getMessage()]
+    assert len(herhaald) == len(berekend)
+    assert all("unchanged since an earlier build" in m for m in herhaald)
+    pd.testing.assert_frame_equal(eerste, tweede)
+
+
 def test_rows_in_another_order_are_the_same_question(tmp_path, monkeypatch, tel_blokken):
     """A mart read back from the database in another row order must not look changed: every block is read back."""
     mart, gemeenten = twee_jaren(3, 8)
