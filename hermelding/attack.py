@@ -30,6 +30,7 @@ the public frames. The suppression engine uses it to verify its own choice; the 
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -441,6 +442,75 @@ def quiet_highs():
 MAX_CELLEN_LP = 2_000
 
 
+# Blocks are independent: computed in worker processes when there are several and together at least this many
+# cells (below it, starting the processes costs more than it saves). `processen` comes from hermelding.toml
+# (disclosure_processen; the dbt Python models read it from PROCESSEN_ENV, set by hermelding/build.py).
+PARALLEL_MIN_CELLEN = 20_000
+PROCESSEN_ENV = "HERMELDING_DISCLOSURE_WORKERS"  # not the config override HERMELDING_DISCLOSURE_PROCESSEN
+
+
+def processen(ingesteld: int | None = None) -> int:
+    """Worker processes for disclosure blocks: the configured number (0: one per core), or the environment's."""
+    if ingesteld is None:
+        ingesteld = int(os.environ.get(PROCESSEN_ENV) or 1)
+    return max(1, ingesteld if ingesteld > 0 else (os.cpu_count() or 1))
+
+
+def per_proces(functie, taken: list, omvang: list[int], aantal: int) -> tuple[list, bool]:
+    """[functie(taak) for taak in taken], in `aantal` worker processes when it pays (`PARALLEL_MIN_CELLEN`),
+    largest first; returns (the results in the order of `taken`, whether they came from workers). Each block's
+    result is computed exactly as in this process: the pattern does not depend on how many processes ran.
+    Workers are started with 'spawn' (not fork: this process may hold threads, dbt's and HiGHS')."""
+    if aantal <= 1 or len(taken) < 2 or sum(omvang) < PARALLEL_MIN_CELLEN:
+        return [functie(t) for t in taken], False
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    volgorde = sorted(range(len(taken)), key=lambda i: -omvang[i])
+    niveau = logging.getLogger("hermelding").getEffectiveLevel()
+    with ProcessPoolExecutor(max_workers=min(aantal, len(taken)), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_stille_werker, initargs=(niveau,)) as pool:
+        uit = dict(zip(volgorde, pool.map(functie, [taken[i] for i in volgorde]), strict=True))
+    return [uit[i] for i in range(len(taken))], True
+
+
+def _stille_werker(niveau: int) -> None:
+    """A worker logs nothing itself: the records a block gives are returned with its result and logged by the
+    parent (`logs_kept`), once, where the operator's log goes."""
+    logger = logging.getLogger("hermelding")
+    logger.setLevel(niveau)
+    logger.propagate = False
+    logger.addHandler(logging.NullHandler())
+
+
+def logs_kept():
+    """A context manager that collects (level, message) of every record of the hermelding loggers inside it."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def kept():
+        records: list[tuple[int, str]] = []
+
+        class Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                records.append((record.levelno, record.getMessage()))
+
+        handler, logger = Keep(level=logging.DEBUG), logging.getLogger("hermelding")
+        logger.addHandler(handler)
+        try:
+            yield records
+        finally:
+            logger.removeHandler(handler)
+
+    return kept()
+
+
+def log_again(logger, records, suffix: str = "") -> None:
+    """Log (level, message) records a worker (or an earlier build) collected, at their level, on `logger`."""
+    for niveau, tekst in records:
+        logger.log(int(niveau), "%s%s", tekst, suffix)
+
+
 class AttackerLPError(RuntimeError):
     """HiGHS gave no optimal answer for an attacker LP: the cells concerned cannot be verified, so nothing may
     be published. The message names the table(s) and the block for the operator."""
@@ -487,7 +557,7 @@ def _naam(model: Model, kol: np.ndarray, blok: int, deel: str | None) -> str:
 
 def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarray,
                 bindend: bool = False, eis: float | None = None, anker: np.ndarray | None = None,
-                memo=None) -> pd.DataFrame:
+                memo=None, processen: int = 1) -> pd.DataFrame:
     """For each target cell (index into model.cellen) the smallest and largest true value consistent
     with everything public: shown cells (getoond, NaN = suppressed) within ±marge and >= 0, suppressed
     cells >= 0, all relations. Returns cel, onder, boven (boven = inf when unbounded); with `bindend` also
@@ -516,11 +586,12 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
 
     `memo` (hermelding/disclosure_memo.py `Memo`, not with `bindend`): each block's intervals are stored under a
     hash of everything they are computed from, and a block asked again with the same input is read back
-    instead of solved; the intervals of one block depend on nothing outside it."""
+    instead of solved; the intervals of one block depend on nothing outside it. `processen`: worker processes for
+    the blocks to compute (`per_proces`), with the memo only."""
     getoond = np.asarray(getoond, dtype=float)
     doelen = np.asarray(doelen, dtype=int)
     if memo is not None and memo.folder is not None and not bindend:
-        return _intervallen_per_blok(model, getoond, marge, doelen, eis, anker, memo)
+        return _intervallen_per_blok(model, getoond, marge, doelen, eis, anker, memo, processen)
     onder_c = np.where(np.isnan(getoond), 0.0, np.maximum(getoond - marge, 0.0))
     boven_c = np.where(np.isnan(getoond), np.inf, getoond + marge)
     alle = sparse.vstack([model.gelijk, model.ongelijk]).tocsr()
@@ -592,12 +663,13 @@ def intervallen(model: Model, getoond: np.ndarray, marge: int, doelen: np.ndarra
     return tabel
 
 
-def _intervallen_per_blok(model: Model, getoond, marge, doelen, eis, anker, memo) -> pd.DataFrame:
-    """`intervallen` block by block through the memo (see there)."""
+def _intervallen_per_blok(model: Model, getoond, marge, doelen, eis, anker, memo, processen=1) -> pd.DataFrame:
+    """`intervallen` block by block through the memo (see there); the blocks not in it in `processen` workers."""
     eis_doel = None if eis is None else np.broadcast_to(np.asarray(eis, dtype=float), doelen.shape)
     uit = pd.DataFrame({"cel": doelen, "onder": np.nan, "boven": np.nan, "exact": True})
     blok = _blokken(model)
     positie = np.full(len(model.cellen), -1)
+    taken, nieuw = [], []
     for b, kol, sub in blokmodellen(model, np.unique(blok[doelen]), blok):
         hier = np.flatnonzero(blok[doelen] == b)
         positie[kol] = np.arange(len(kol))
@@ -609,13 +681,28 @@ def _intervallen_per_blok(model: Model, getoond, marge, doelen, eis, anker, memo
         bewaard = memo.get(sleutel, {k: ((len(hier),), soort) for k, soort in
                                      (("onder", "f"), ("boven", "f"), ("exact", "b"))})
         if bewaard is None:
-            iv = intervallen(sub, getoond[kol], marge, lokaal, eis=eis_b, anker=anker_b)
-            bewaard = {k: iv[k].to_numpy() for k in ("onder", "boven", "exact")}
-            memo.put(sleutel, **bewaard)
+            taken.append((sub, getoond[kol], marge, lokaal, eis_b, anker_b))
+            nieuw.append((hier, sleutel))
+        else:
+            for k in ("onder", "boven", "exact"):
+                uit.loc[hier, k] = bewaard[k]
+    berekend, in_werkers = per_proces(_interval_taak, taken, [len(t[1]) for t in taken], processen)
+    for (hier, sleutel), (bewaard, records) in zip(nieuw, berekend, strict=True):
+        if in_werkers:
+            log_again(logging.getLogger(__name__), records)
+        memo.put(sleutel, **bewaard)
         for k in ("onder", "boven", "exact"):
             uit.loc[hier, k] = bewaard[k]
     uit["exact"] = uit["exact"].astype(bool)
     return uit
+
+
+def _interval_taak(taak) -> tuple[dict, list[tuple[int, str]]]:
+    """One block's intervals, as the memo stores them, with its log records (module level: a worker runs it)."""
+    sub, getoond, marge, lokaal, eis, anker = taak
+    with logs_kept() as records:
+        iv = intervallen(sub, getoond, marge, lokaal, eis=eis, anker=anker)
+    return {k: iv[k].to_numpy() for k in ("onder", "boven", "exact")}, records
 
 
 def _bereikt(laag, hoog, eis):

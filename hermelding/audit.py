@@ -87,7 +87,7 @@ def _frames(con, config: Config, vorige_release: Path | None) -> dict[str, pd.Da
 
 
 def aanvalsaudit(con, afronding: int, minimum: int, bevroren: Path | None = None,
-                 memo=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                 memo=None, processen: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The attacker audit (hermelding/attack.py), run on the public marts exactly as they will be published,
     all tables as one linked set, independent of the suppression engine (it reads no flag and no engine
     output besides the public tables). Primary cells are found from the internal (exact) marts.
@@ -153,7 +153,7 @@ def aanvalsaudit(con, afronding: int, minimum: int, bevroren: Path | None = None
     # a block too large for one LP is checked per HiTaS subtable, with the other shown cells fixed at their true
     # value: a restriction of the attacker's LP, so a cell found protected is protected (docs/openbaarmaking.md)
     iv = attack.intervallen(model, getoond, afronding // 2, doelen, eis=np.where(primair[doelen], minimum, 1),
-                            anker=waarheid, memo=memo)
+                            anker=waarheid, memo=memo, processen=processen)
     oordeel = attack.beoordeel(iv, primair[doelen], minimum).merge(model.cellen[["cel", "mart", "kolom"]], on="cel")
     # the model itself: the true value lies in every exactly computed interval (a range proved by two joint
     # LPs is only part of the interval), and every relation holds on the exact counts
@@ -218,7 +218,8 @@ def audit(config: Config, build_db: Path, vorige_release: Path | None = None) ->
         frames = _frames(con, config, vorige_release)
         try:
             onthulling, verhoudingen, cijfers = aanvalsaudit(con, int(config.afronding), int(config.minimum_telling),
-                                                             latest_frozen_release(config), Memo(memo_dir(build_db)))
+                                                             latest_frozen_release(config), Memo(memo_dir(build_db)),
+                                                             attack.processen(int(config.disclosure_processen)))
         except (attack.AttackerLPError, attack.InconsistentPublicTables) as exc:
             # what cannot be verified is not published
             log.error("Attacker audit: %s", exc)

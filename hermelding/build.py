@@ -53,13 +53,15 @@ def memo_dir(build_database: Path) -> Path:
 
 
 def dbt_environment(config: Config, target: Path):
-    """The paths dbt's profile reads (profiles.yml), from the configuration, and the disclosure memo the public
-    models use."""
+    """The paths dbt's profile reads (profiles.yml), from the configuration, and the disclosure memo and worker
+    processes the public models use."""
+    from hermelding.attack import PROCESSEN_ENV, processen
     from hermelding.disclosure_memo import ENV
 
     return tool_environment({
         "HERMELDING_BUILD_DB": str(target), "HERMELDING_WAREHOUSE": str(config.warehouse),
         "HERMELDING_REFERENTIE_DIR": str(config.referentie_dir), ENV: str(memo_dir(target)),
+        PROCESSEN_ENV: str(processen(int(config.disclosure_processen))),
     })
 
 

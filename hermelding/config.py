@@ -72,6 +72,7 @@ KEYS: dict[str, Key] = {
     "afronding": Key("int", minimum=1),
     "minimum_telling": Key("int", minimum=1),
     "max_aandeel_onderdrukt": Key("number", above=0, maximum=1),
+    "disclosure_processen": Key("int", minimum=0),
     "bewaar_releases": Key("int", minimum=1),
     "plausibiliteit_factor": Key("number", above=1),
     "intern_groep": Key("text"),

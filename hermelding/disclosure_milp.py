@@ -44,7 +44,6 @@ HiGHS gets the greedy choice as a starting point where it is feasible.
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -250,25 +249,32 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
     memo = memo if memo is not None else Memo(None)
     blok = attack._blokken(model)
     verslag.optimum_ondergrens, verslag.doelwaarde_milp = 0.0, 0.0
-    for _b, kol, sub in attack.blokmodellen(model, np.unique(blok[vast]), blok):
+    # each block: from the memo, or computed (in worker processes when there are several large ones)
+    blokken, taken, sleutels = [], [], []
+    for b, kol, sub in attack.blokmodellen(model, np.unique(blok[vast]), blok):
         sleutel = memo.key("kies_onderdrukking", afronding, minimum, hitas, attack.MAX_CELLEN_LP, attack.RICHTINGEN,
                            MAX_CELLEN_MILP, MAX_RONDES, MAX_TERUGKOPPELINGEN, TIJDSLIMIET_SECONDEN,
                            waarde[kol], primair[kol], vast[kol], verboden[kol], kosten[kol], *attack.memo_delen(sub))
         bewaard = memo.get(sleutel, {"onderdrukt": ((len(kol),), "b")})
-        if bewaard is None:
-            with _warnings_kept() as gemeld:
-                keuze, deel = _kies_blok(sub, waarde[kol], primair[kol], afronding, minimum, vast[kol],
-                                         verboden[kol], kosten[kol], hitas)
-            bewaard = {"onderdrukt": keuze, "ondergrens": np.float64(deel.optimum_ondergrens or 0.0),
-                       "doelwaarde_milp": np.float64(deel.doelwaarde_milp or 0.0), "rondes": np.int64(deel.rondes),
-                       "methode_naam": np.array(list(deel.methode), dtype=str),
-                       "methode_aantal": np.array(list(deel.methode.values()), dtype=np.int64),
-                       "waarschuwingen": np.array(gemeld, dtype=str)}
-            memo.put(sleutel, **bewaard)
-        else:
+        if bewaard is not None:
             # what the computation warned of still holds for its stored result: said again, every build
-            for tekst in bewaard.get("waarschuwingen", np.array([], dtype=str)).tolist():
-                log.warning("%s [block %s unchanged since an earlier build: its stored result is used]", tekst, _b)
+            attack.log_again(log, [(logging.WARNING, t) for t in bewaard.get("waarschuwingen", np.array([])).tolist()],
+                             f" [block {b} unchanged since an earlier build: its stored result is used]")
+        else:
+            taken.append((sub, waarde[kol], primair[kol], afronding, minimum, vast[kol], verboden[kol], kosten[kol],
+                          hitas))
+            sleutels.append(sleutel)
+        blokken.append((kol, bewaard))
+    berekend, in_werkers = attack.per_proces(_bereken_blok, taken, [len(t[1]) for t in taken], attack.processen())
+    nieuw = iter(berekend)
+    for i, (kol, bewaard) in enumerate(blokken):
+        if bewaard is None:
+            bewaard, records = next(nieuw)
+            if in_werkers:
+                attack.log_again(log, records)
+            memo.put(sleutels.pop(0), **bewaard)
+            blokken[i] = (kol, bewaard)
+    for kol, bewaard in blokken:
         onderdrukt[kol] = bewaard["onderdrukt"]
         verslag.optimum_ondergrens += float(bewaard["ondergrens"])
         verslag.doelwaarde_milp += float(bewaard["doelwaarde_milp"])
@@ -285,23 +291,19 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
     return onderdrukt, verslag
 
 
-@contextmanager
-def _warnings_kept():
-    """The warnings this module logs inside the block (as text, without identifying values: they never hold any),
-    so that a block taken from the memo repeats them: an operator must see a time limit or a heuristic every
-    night the published table rests on it, not only the night it was computed."""
-    gemeld: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            gemeld.append(record.getMessage())
-
-    handler = Keep(level=logging.WARNING)
-    log.addHandler(handler)
-    try:
-        yield gemeld
-    finally:
-        log.removeHandler(handler)
+def _bereken_blok(taak) -> tuple[dict, list[tuple[int, str]]]:
+    """One block computed (`_kies_blok`), as the memo stores it, with the log records it gave: its warnings are
+    stored with it, so that a block taken from the memo repeats them (an operator must see a time limit or a
+    heuristic every night the published table rests on it), and a worker process's records are logged by the
+    parent. Module level: a worker process runs it."""
+    with attack.logs_kept() as records:
+        keuze, deel = _kies_blok(*taak)
+    waarschuwingen = [tekst for niveau, tekst in records if niveau >= logging.WARNING]
+    return {"onderdrukt": keuze, "ondergrens": np.float64(deel.optimum_ondergrens or 0.0),
+            "doelwaarde_milp": np.float64(deel.doelwaarde_milp or 0.0), "rondes": np.int64(deel.rondes),
+            "methode_naam": np.array(list(deel.methode), dtype=str),
+            "methode_aantal": np.array(list(deel.methode.values()), dtype=np.int64),
+            "waarschuwingen": np.array(waarschuwingen, dtype=str)}, records
 
 
 def _kies_blok(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afronding: int, minimum: int,

@@ -39,6 +39,8 @@ FOUTE_WAARDEN = [
     ("horizons_intergenerationeel", "[12, \"x\"]", "non-empty list of positive integers"),
     ("bewaar_releases", "0", ">= 1"),
     ("lock_wachttijd_seconden", "-5", ">= 0"),
+    ("disclosure_processen", "-1", ">= 0"),
+    ("disclosure_processen", "1.5", "integer"),
     ("quarantaine_max_aandeel", "1.5", "<= 1"),
     ("quarantaine_max_aandeel", "-0.1", ">= 0"),
     ("max_aandeel_onderdrukt", "0", "> 0"),
