@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -68,7 +69,10 @@ def _tree_rss_kb(pid: int) -> int:
 
 
 def measure(command: list[str], env: dict[str, str], label: str) -> dict:
-    """Run a command; wall time, exit code and peak RSS of its process tree (sampled every 50 ms)."""
+    """Run a command; wall time, exit code and peak RSS of its process tree (sampled every 50 ms), its CPU time
+    (user + system of the tree: CPU / wall shows how many cores it kept busy) and the machine's load average when
+    it ended (how busy the machine was besides: the load counts this run too)."""
+    cpu_voor = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0]
@@ -87,7 +91,10 @@ def measure(command: list[str], env: dict[str, str], label: str) -> dict:
     wall = time.perf_counter() - start
     if process.returncode != 0:
         raise SystemExit(f"benchmark step '{label}' failed (exit {process.returncode}):\n{output[-3000:]}")
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(peak[0] / 1024, 1)}
+    cpu_na = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_na.ru_utime - cpu_voor.ru_utime) + (cpu_na.ru_stime - cpu_voor.ru_stime)
+    return {"wall_s": round(wall, 2), "peak_rss_mb": round(peak[0] / 1024, 1), "cpu_s": round(cpu, 1),
+            "load_1min": round(os.getloadavg()[0], 2)}
 
 
 # --- the data -------------------------------------------------------------------------------------
@@ -298,10 +305,10 @@ def markdown(results: dict) -> str:
         rows.append(("full rebuild of the final state (must equal the incremental runs)", results["6_full_rebuild"]))
     out = [f"{results['meldingen']:,} meldingen in {results['deliveries']} deliveries; "
            f"{results['machine']['cores']} cores, {results['machine']['memory_gb']} GB; commit {results['commit']}", "",
-           "| step | wall (s) | peak RSS (MB) | stages (s) |", "|---|---|---|---|"]
+           "| step | wall (s) | CPU (s) | peak RSS (MB) | stages (s) |", "|---|---|---|---|---|"]
     for label, r in rows:
         stages = ", ".join(f"{k} {v}" for k, v in r.get("stages_s", {}).items())
-        out.append(f"| {label} | {r['wall_s']} | {r.get('peak_rss_mb', '')} | {stages} |")
+        out.append(f"| {label} | {r['wall_s']} | {r.get('cpu_s', '')} | {r.get('peak_rss_mb', '')} | {stages} |")
     ratios = results.get("ratios", {})
     out += ["", f"Whole run / baseline: {ratios.get('whole_run_vs_baseline')}×; "
             f"D1 model ({D1_MODEL}, {results['1_empty_warehouse'].get('d1_model_s')} s) / baseline: "
