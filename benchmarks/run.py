@@ -1,4 +1,4 @@
-"""The nightly run at scale: `make bench` (national ten-year set) or `make bench-smoke` (tiny, in make test).
+"""The nightly run at scale: `make bench` (national ten-year set); `--profiel smoke` is the tiny run of make test.
 
 Generates the deliveries once (cached under benchmarks/.cache/, keyed by the generator's arguments),
 then measures on this machine, each in a fresh project folder, through the real command line:

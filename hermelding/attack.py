@@ -453,7 +453,8 @@ def processen(ingesteld: int | None = None) -> int:
     """Worker processes for disclosure blocks: the configured number (0: one per core), or the environment's."""
     if ingesteld is None:
         ingesteld = int(os.environ.get(PROCESSEN_ENV) or 1)
-    return max(1, ingesteld if ingesteld > 0 else (os.cpu_count() or 1))
+    kernen = os.cpu_count() or 1
+    return max(1, min(ingesteld, kernen) if ingesteld > 0 else kernen)  # more workers than cores gain nothing
 
 
 def per_proces(functie, taken: list, omvang: list[int], aantal: int) -> tuple[list, bool]:

@@ -229,9 +229,10 @@ def audit(config: Config, build_db: Path, vorige_release: Path | None = None) ->
             return result
     frames["audit_onthulling"] = onthulling
     frames["audit_verhoudingen"] = verhoudingen
-    log.info("Attacker audit: %s suppressed cells checked, %s pinned, %s under-protected, narrowest %s (%ss).",
+    log.info("Attacker audit: %s suppressed cells checked, %s pinned, %s under-protected, narrowest %s (%ss)%s.",
              cijfers["cellen_gecontroleerd"], cijfers["vastgepind"], cijfers["te_smal"], cijfers["smalste_interval"],
-             cijfers["seconden"])
+             cijfers["seconden"], f", together with frozen release {cijfers['bevroren_release']}"
+             if cijfers.get("bevroren_release") else "")
     context = _context(config)
     bron = context.data_sources.add_or_update_pandas("marts")
     parameters = {"minimum_telling": int(config.minimum_telling),

@@ -312,6 +312,7 @@ def _kies_blok(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afr
     or the greedy rule), then verify and cut until every cell passes the attacker's LP."""
     n = len(waarde)
     verslag = Verslag(cellen=n, primair=int(primair.sum()), waarde_primair=float(waarde[primair].sum()))
+    waar = attack._naam(model, np.arange(n), 0, None)  # table(s) and block, for the operator's log
     onderdrukt = vast.copy()
     afgerond = afronding * np.floor(waarde / afronding + 0.5)
     blok = attack._blokken(model)
@@ -375,8 +376,8 @@ def _kies_blok(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afr
             extra = np.isin(blok, np.unique(blok[fout])) & ~onderdrukt & ~verboden
             onderdrukt |= extra
             methoden["heuristiek (blok geheel onderdrukt)"] = len(np.unique(blok[fout]))
-            log.warning("Disclosure: %s cell(s) still under-protected after %s rounds; their blocks are "
-                        "suppressed entirely (%s more cells).", len(fout), ronde - 1, int(extra.sum()))
+            log.warning("Disclosure (%s): %s cell(s) still under-protected after %s rounds; their blocks are "
+                        "suppressed entirely (%s more cells).", waar, len(fout), ronde - 1, int(extra.sum()))
             te_controleren = np.union1d(fout, np.flatnonzero(extra))
             continue
         # per failing cell at least one of the shown cells that bind its interval in the attacker's LP
@@ -409,8 +410,8 @@ def _kies_blok(model: attack.Model, waarde: np.ndarray, primair: np.ndarray, afr
         onderdrukt[kol[oplossing]] = True
         # the cells suppressed now were never checked: one could be pinned by the cells still shown
         te_controleren = np.union1d(fout, kol[oplossing])
-        log.info("Disclosure round %s: %s cell(s) under-protected; %s more suppressed.", ronde, len(fout),
-                 int(oplossing.sum()))
+        log.info("Disclosure (%s) round %s: %s cell(s) not yet protected; %s more suppressed.", waar, ronde,
+                 len(fout), int(oplossing.sum()))
     verslag.methode = methoden
     secundair = onderdrukt & ~primair
     verslag.secundair = int(secundair.sum())

@@ -154,8 +154,10 @@ def summary_markdown(result: RunResult, config: Config, kern) -> str:
                        f"{o['verhoudingen_gecontroleerd']} verhoudingen niet uit de gepubliceerde tellingen"
                        + (f"; {o['per_deeltabel']} cellen per deeltabel gecontroleerd (binneninterval)"
                           if o.get("per_deeltabel") else "")
+                       + (f"; samen met de bevroren release {o['bevroren_release']} ({o['bevroren_gelijk_gebleven']} "
+                          "cellen daarvan ongewijzigd)" if o.get("bevroren_release") else "")
                        + (f"; {o['blokken_uit_memo']} blokken ongewijzigd sinds een eerdere run (uitkomst hergebruikt), "
-                          f"{o['blokken_berekend']} berekend" if o.get("blokken_uit_memo") else "") + "."]
+                          f"{o['blokken_berekend']} berekend" if o.get("blokken_berekend") is not None else "") + "."]
         if result.data_docs:
             regels += ["", f"Details: Data Docs {result.data_docs}"]
         regels.append("")

@@ -5,6 +5,8 @@ each release, plus: a statistic whose exact value did not change is one unknown 
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
@@ -111,7 +113,8 @@ def test_two_releases_each_protected_alone_can_leak_combined():
 
 
 
-def test_a_delivery_after_a_freeze_is_published_with_every_linked_table_protected_together(schone_set, tmp_path):
+def test_a_delivery_after_a_freeze_is_published_with_every_linked_table_protected_together(schone_set, tmp_path,
+                                                                                              caplog):
     """The nightly run after a freeze. Every public table is protected together with the frozen release's linked
     tables (D1 with its "eerder gezien" table, the cohort table with its curve and D2 by besluit), as the release
     audit combines them: with only its own frozen table, D1 was protected without the frozen "eerder gezien" cells
@@ -135,7 +138,10 @@ def test_a_delivery_after_a_freeze_is_published_with_every_linked_table_protecte
     assert pub.freeze(cfg, "2024KW2") == eerste
     kopieer_leveringen(bron, cfg, ["VT02_2024HJ02"])
     ingest(cfg)
-    uitslag, tweede = audit_and_publish(cfg, build(cfg).build_db, fingerprint(cfg))
+    with caplog.at_level(logging.INFO, logger="hermelding.audit"):
+        uitslag, tweede = audit_and_publish(cfg, build(cfg).build_db, fingerprint(cfg))
+    # the operator's log line of the audit names the frozen release it was checked with
+    assert f"together with frozen release {eerste}" in caplog.text
     onthulling = uitslag.summary()["onthulling"]
     assert tweede and tweede != eerste, (uitslag.kritiek, onthulling)
     # the audit did combine the two releases, and found every primary cell of both protected
