@@ -485,16 +485,21 @@ def _stille_werker(niveau: int) -> None:
 
 
 def logs_kept():
-    """A context manager that collects (level, message) of every record of the hermelding loggers inside it."""
+    """A context manager that collects (level, message) of every record of the hermelding loggers inside it, from
+    this thread only: dbt runs two Python models at once, and one model's warning must not be stored with the
+    other's block (a block from the memo would repeat it as its own)."""
+    import threading
     from contextlib import contextmanager
 
     @contextmanager
     def kept():
         records: list[tuple[int, str]] = []
+        draad = threading.get_ident()
 
         class Keep(logging.Handler):
             def emit(self, record: logging.LogRecord) -> None:
-                records.append((record.levelno, record.getMessage()))
+                if record.thread == draad:
+                    records.append((record.levelno, record.getMessage()))
 
         handler, logger = Keep(level=logging.DEBUG), logging.getLogger("hermelding")
         logger.addHandler(handler)

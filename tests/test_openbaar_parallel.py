@@ -92,3 +92,17 @@ def test_one_process_unless_there_is_enough_to_share():
     kernen = os.cpu_count() or 1
     assert attack.processen(0) == kernen and attack.processen(1) == 1
     assert attack.processen(10**6) == kernen  # more workers than cores gain nothing
+
+
+def test_what_another_thread_logs_meanwhile_is_not_kept_with_this_block():
+    """dbt runs two Python models in two threads: a warning of the other model must not be stored with this
+    block's result (the memo would repeat it as this block's, every night)."""
+    import threading
+
+    logger = logging.getLogger("hermelding.disclosure_milp")
+    with attack.logs_kept() as records:
+        ander = threading.Thread(target=logger.warning, args=("another model's block: stopped at the time limit",))
+        ander.start()
+        ander.join()
+        logger.warning("this block: stopped at the time limit")
+    assert [tekst for _, tekst in records] == ["this block: stopped at the time limit"]
