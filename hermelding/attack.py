@@ -33,6 +33,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -484,31 +486,25 @@ def _stille_werker(niveau: int) -> None:
     logger.addHandler(logging.NullHandler())
 
 
+@contextmanager
 def logs_kept():
-    """A context manager that collects (level, message) of every record of the hermelding loggers inside it, from
-    this thread only: dbt runs two Python models at once, and one model's warning must not be stored with the
-    other's block (a block from the memo would repeat it as its own)."""
-    import threading
-    from contextlib import contextmanager
+    """Collects (level, message) of every record of the hermelding loggers inside it, from this thread only: dbt
+    runs two Python models at once, and one model's warning must not be stored with the other's block (a block
+    from the memo would repeat it as its own)."""
+    records: list[tuple[int, str]] = []
+    draad = threading.get_ident()
 
-    @contextmanager
-    def kept():
-        records: list[tuple[int, str]] = []
-        draad = threading.get_ident()
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == draad:
+                records.append((record.levelno, record.getMessage()))
 
-        class Keep(logging.Handler):
-            def emit(self, record: logging.LogRecord) -> None:
-                if record.thread == draad:
-                    records.append((record.levelno, record.getMessage()))
-
-        handler, logger = Keep(level=logging.DEBUG), logging.getLogger("hermelding")
-        logger.addHandler(handler)
-        try:
-            yield records
-        finally:
-            logger.removeHandler(handler)
-
-    return kept()
+    handler, logger = Keep(level=logging.DEBUG), logging.getLogger("hermelding")
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
 
 
 def log_again(logger, records, suffix: str = "") -> None:

@@ -266,14 +266,12 @@ def kies_onderdrukking(model: attack.Model, waarde: np.ndarray, primair: np.ndar
             sleutels.append(sleutel)
         blokken.append((kol, bewaard))
     berekend, in_werkers = attack.per_proces(_bereken_blok, taken, [len(t[1]) for t in taken], attack.processen())
-    nieuw = iter(berekend)
-    for i, (kol, bewaard) in enumerate(blokken):
-        if bewaard is None:
-            bewaard, records = next(nieuw)
-            if in_werkers:
-                attack.log_again(log, records)
-            memo.put(sleutels.pop(0), **bewaard)
-            blokken[i] = (kol, bewaard)
+    open_blokken = [i for i, (_, bewaard) in enumerate(blokken) if bewaard is None]
+    for i, sleutel, (bewaard, records) in zip(open_blokken, sleutels, berekend, strict=True):
+        if in_werkers:
+            attack.log_again(log, records)
+        memo.put(sleutel, **bewaard)
+        blokken[i] = (blokken[i][0], bewaard)
     for kol, bewaard in blokken:
         onderdrukt[kol] = bewaard["onderdrukt"]
         verslag.optimum_ondergrens += float(bewaard["ondergrens"])

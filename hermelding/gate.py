@@ -147,7 +147,7 @@ DEUR_AGGREGATEN = """
               as zonder_datum_veiligheidsbeoordeling from schoon_casussen) as c
     cross join (select count(*) as rijen, count(aard_geweld) as aard_geweld_bekend_of_niet,
                     count(*) filter (where array_to_string(aard_geweld, '|') = 'onbekend') as aard_geweld_onbekend,
-                    count(melder) as melder_gevuld, count(*) filter (where melder in ({melder_onbekend})) as melder_onbekend
+                    count(melder) as melder_gevuld, count(*) filter (where list_contains($melder_onbekend, melder)) as melder_onbekend
                 from schoon_meldingen) as m
     cross join (select count(*) as rijen, count(rol) as rol_gevuld, count(*) filter (where rol = 'onbekend')
                     as rol_onbekend, count(*) filter (where geboortejaar is null) as zonder_geboortejaar
@@ -163,5 +163,5 @@ def valideer_levering(con: duckdb.DuckDBPyConnection, config: Config) -> GateRes
     if not onbekend:
         raise KeyError("codelijsten.csv has no melder code described 'Onbekend': the door's share of unknown melders "
                        "needs it. Restore that row of the dbt seed.")
-    sql = DEUR_AGGREGATEN.replace("{melder_onbekend}", ", ".join("'" + code.replace("'", "''") + "'" for code in onbekend))
-    return validate_frame(config, "levering", con.execute(sql).df(), codelijst_parameters())
+    aggregaten = con.execute(DEUR_AGGREGATEN, {"melder_onbekend": onbekend}).df()
+    return validate_frame(config, "levering", aggregaten, codelijst_parameters())
